@@ -1,0 +1,111 @@
+"""API plumbing shared by every app: one error shape, role permissions, pagination, throttles."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, pagination, permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from aftersales.errors import DomainError, FieldInvalid
+from aftersales.roles import in_group
+
+_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "not_allowed",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "malformed_request",
+    exceptions.ValidationError: "invalid",
+}
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    """DRF's nested error detail as {"field": [...], "lines.0.quantity": [...]}."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list) and value and all(isinstance(v, (dict, list)) for v in value):
+            for i, sub in enumerate(value):
+                if sub:
+                    walk(f"{prefix}.{i}" if prefix else str(i), sub)
+        elif isinstance(value, list):
+            out.setdefault(prefix or "non_field_errors", []).extend(str(v) for v in value)
+        else:
+            out.setdefault(prefix or "non_field_errors", []).append(str(value))
+
+    walk("", detail)
+    return out
+
+
+def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
+    body = {"code": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc, context):
+    """Every 4xx in one shape: {"code", "detail", "fields"?}."""
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = next(iter(fields.items()))
+        detail = f"{first[0]}: {first[1][0]}" if first[0] != "non_field_errors" else first[1][0]
+        response.data = error_body(code, detail, fields)
+    else:
+        response.data = error_body(code, str(exc.detail))
+    return response
+
+
+def validate(serializer_class, data, **kwargs) -> dict:
+    """Validate input with a serializer; raise the 400 that names each field."""
+    if not isinstance(data, dict):
+        raise FieldInvalid("The body must be a JSON object.", field="non_field_errors")
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def InGroup(*groups: str):  # noqa: N802 - reads like a class at the use site
+    """Permission: the user is in one of ``groups`` (superusers always are)."""
+
+    class _InGroup(permissions.BasePermission):
+        message = f"This needs the role {' or '.join(groups)}."
+
+        def has_permission(self, request, view):
+            return bool(request.user and request.user.is_authenticated and in_group(request.user, *groups))
+
+    _InGroup.__name__ = f"InGroup_{'_'.join(groups)}"
+    return _InGroup
+
+
+class CursorPagination(pagination.CursorPagination):
+    ordering = "-created_at"
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount as a string with two decimals, e.g. "43.60"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)

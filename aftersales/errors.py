@@ -1,0 +1,58 @@
+"""One error hierarchy. Services raise; the API handler and the admin render ``detail``."""
+
+
+class DomainError(Exception):
+    status, code = 400, "invalid"
+
+    def __init__(self, detail: str, *, field: str | None = None, fields: dict | None = None):
+        super().__init__(detail)
+        self.detail, self.field = detail, field
+        self.fields = fields or ({field: [detail]} if field else None)
+
+
+class FieldInvalid(DomainError):
+    status, code = 400, "invalid"
+
+
+class FieldRequired(DomainError):
+    status, code = 400, "required"
+
+
+class AmountAboveMaximum(DomainError):
+    status, code = 400, "amount_above_maximum"
+
+
+class QuantityAboveClaimable(DomainError):
+    status, code = 400, "quantity_above_claimable"
+
+
+class OutsideWindow(DomainError):
+    status, code = 400, "outside_window"
+
+
+class ReasonNotAllowed(DomainError):
+    status, code = 400, "reason_not_allowed"
+
+
+class TypeNotAllowed(DomainError):
+    status, code = 400, "type_not_allowed"
+
+
+class NotAllowed(DomainError):
+    status, code = 403, "not_allowed"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class InvalidTransition(DomainError):
+    status, code = 409, "invalid_transition"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class IdempotencyKeyReused(DomainError):
+    status, code = 422, "idempotency_key_reused"

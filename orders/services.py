@@ -1,0 +1,215 @@
+"""Order mirror upsert (SPEC §2, API.md order format): one transaction per order."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from aftersales.errors import FieldInvalid, FieldRequired
+from aftersales.money import ZERO, allocate, money
+from orders.models import Buyer, Order, OrderLine, Shop
+
+MAX_AMOUNT = Decimal("9999999999.99")
+
+
+@dataclass
+class ImportResult:
+    order: Order
+    created: bool
+
+
+def _get(data: dict, key: str, path: str, *, required: bool = True):
+    if not isinstance(data, dict):
+        raise FieldInvalid("Must be an object.", field=path.rsplit(".", 1)[0] or path)
+    value = data.get(key)
+    if value is None and required:
+        raise FieldRequired("This field is required.", field=path)
+    return value
+
+
+def _str(data, key, path, *, limit: int, required: bool = True, blank: bool = False) -> str:
+    value = _get(data, key, path, required=required)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or (not blank and not value.strip()):
+        raise FieldInvalid("Must be a non-empty string.", field=path)
+    if len(value) > limit:
+        raise FieldInvalid(f"At most {limit} characters.", field=path)
+    return value.strip()
+
+
+def _amount(data, key, path, *, required: bool = True, default: Decimal = ZERO) -> Decimal:
+    value = _get(data, key, path, required=required)
+    if value is None:
+        return default
+    if isinstance(value, (bool, float)) or not isinstance(value, (str, int)):
+        raise FieldInvalid("An amount as a decimal string, e.g. \"45.00\".", field=path)
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise FieldInvalid("An amount as a decimal string, e.g. \"45.00\".", field=path) from None
+    if not amount.is_finite() or amount < 0:
+        raise FieldInvalid("Must be zero or more.", field=path)
+    if amount != amount.quantize(Decimal("0.01")) or amount > MAX_AMOUNT:
+        raise FieldInvalid("At most 2 decimals and 10 digits before the point.", field=path)
+    return money(amount)
+
+
+def _int(data, key, path, *, minimum: int, maximum: int = 1_000_000, required: bool = True, default=0) -> int:
+    value = _get(data, key, path, required=required)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise FieldInvalid(f"A whole number from {minimum} to {maximum}.", field=path)
+    return value
+
+
+def _time(data, key, path, *, required: bool = False) -> datetime | None:
+    value = _get(data, key, path, required=required)
+    if value is None:
+        return None
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None or parsed.tzinfo is None:
+        raise FieldInvalid("An ISO 8601 time with its offset.", field=path)
+    return parsed
+
+
+def _choice(data, key, path, choices) -> str:
+    value = _get(data, key, path)
+    if value not in choices:
+        raise FieldInvalid(f"One of {', '.join(choices)}.", field=path)
+    return value
+
+
+def parse_order(data) -> dict:
+    """Validate one order record of the import format; raise a domain error naming the field."""
+    if not isinstance(data, dict):
+        raise FieldInvalid("An order is a JSON object.", field="order")
+    shop, buyer = _get(data, "shop", "shop"), _get(data, "buyer", "buyer")
+    order = {
+        "order_no": _str(data, "order_no", "order_no", limit=64),
+        "shop": {"code": _str(shop, "code", "shop.code", limit=32), "name": _str(shop, "name", "shop.name", limit=200)},
+        "buyer": {"account": _str(buyer, "account", "buyer.account", limit=150),
+                  "level": _int(buyer, "level", "buyer.level", minimum=0, maximum=100, required=False),
+                  "address": _str(buyer, "address", "buyer.address", limit=500, required=False, blank=True)},
+        "status": _choice(data, "status", "status", Order.Status.values),
+        "placed_at": _time(data, "placed_at", "placed_at", required=True),
+        "paid_at": _time(data, "paid_at", "paid_at"),
+        "shipped_at": _time(data, "shipped_at", "shipped_at"),
+        "delivered_at": _time(data, "delivered_at", "delivered_at"),
+        "shipping_fee": _amount(data, "shipping_fee", "shipping_fee", required=False),
+        "coupon_discount": _amount(data, "coupon_discount", "coupon_discount", required=False),
+        "virtual_currency": _amount(data, "virtual_currency", "virtual_currency", required=False),
+        "amount_paid": _amount(data, "amount_paid", "amount_paid"),
+    }
+    if order["status"] in ("shipped", "delivered") and order["shipped_at"] is None:
+        raise FieldRequired("A shipped order has its shipped_at.", field="shipped_at")
+    if order["status"] == "delivered" and order["delivered_at"] is None:
+        raise FieldRequired("A delivered order has its delivered_at.", field="delivered_at")
+    raw_lines = _get(data, "lines", "lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        raise FieldInvalid("At least one line.", field="lines")
+    lines, seen = [], set()
+    for i, raw in enumerate(raw_lines):
+        p = f"lines.{i}"
+        line = {
+            "line_id": _str(raw, "line_id", f"{p}.line_id", limit=64),
+            "sku": _str(raw, "sku", f"{p}.sku", limit=64),
+            "product_name": _str(raw, "product_name", f"{p}.product_name", limit=200),
+            "product_code": _str(raw, "product_code", f"{p}.product_code", limit=64, required=False, blank=True),
+            "category": _choice(raw, "category", f"{p}.category", OrderLine.Category.values),
+            "unit_price": _amount(raw, "unit_price", f"{p}.unit_price"),
+            "quantity": _int(raw, "quantity", f"{p}.quantity", minimum=1),
+            "paid_amount": _amount(raw, "paid_amount", f"{p}.paid_amount", required=False, default=None),
+        }
+        if line["line_id"] in seen:
+            raise FieldInvalid("line_id appears twice.", field=f"{p}.line_id")
+        seen.add(line["line_id"])
+        lines.append(line)
+    goods = sum((ln["unit_price"] * ln["quantity"] for ln in lines), ZERO)
+    goods_paid = order["amount_paid"] - order["shipping_fee"]
+    if goods_paid < 0 or goods_paid > goods:
+        raise FieldInvalid(f"amount_paid less shipping ({goods_paid}) must lie between 0 and the goods value "
+                           f"({goods}).", field="amount_paid")
+    given = [ln["paid_amount"] for ln in lines]
+    if all(g is None for g in given):
+        # No per-line share: spread the order's discounts over the lines by goods value, to the cent.
+        for ln, share in zip(lines, allocate(goods_paid, [ln["unit_price"] * ln["quantity"] for ln in lines]),
+                             strict=True):
+            ln["paid_amount"] = share
+    elif any(g is None for g in given):
+        raise FieldRequired("Give paid_amount on every line or on none.",
+                            field=f"lines.{given.index(None)}.paid_amount")
+    elif sum(given, ZERO) != goods_paid:
+        raise FieldInvalid(f"The lines' paid_amount add up to {sum(given, ZERO)}, not {goods_paid}.",
+                           field="lines")
+    for i, ln in enumerate(lines):
+        if ln["paid_amount"] > ln["unit_price"] * ln["quantity"]:
+            raise FieldInvalid("A line cannot be paid more than its price × quantity.", field=f"lines.{i}.paid_amount")
+    order["goods_amount"], order["lines"] = goods, lines
+    return order
+
+
+@transaction.atomic
+def import_order(data) -> ImportResult:
+    """Upsert one order by order_no, creating its shop and buyer (and the buyer's login) if missing.
+    A line already under claim can never shrink below what its tickets claim."""
+    from tickets.selectors import claimed_by_line
+
+    parsed = parse_order(data)
+    shop, _ = Shop.objects.update_or_create(code=parsed["shop"]["code"], defaults={"name": parsed["shop"]["name"]})
+    buyer = _upsert_buyer(parsed["buyer"])
+    fields = {k: parsed[k] for k in ("status", "placed_at", "paid_at", "shipped_at", "delivered_at", "goods_amount",
+                                     "shipping_fee", "coupon_discount", "virtual_currency", "amount_paid")}
+    order = Order.objects.select_for_update().filter(order_no=parsed["order_no"]).first()
+    created = order is None
+    if created:
+        order = Order.objects.create(order_no=parsed["order_no"], shop=shop, buyer=buyer, **fields)
+    else:
+        if order.buyer_id != buyer.pk or order.shop_id != shop.pk:
+            raise FieldInvalid("An order keeps its shop and buyer.", field="buyer.account")
+        for key, value in fields.items():
+            setattr(order, key, value)
+        order.save()
+    existing = {ln.line_id: ln for ln in OrderLine.objects.select_for_update().filter(order=order).order_by("pk")}
+    claimed = claimed_by_line([ln.pk for ln in existing.values()])
+    for i, ln in enumerate(parsed["lines"]):
+        current = existing.pop(ln["line_id"], None)
+        if current is None:
+            if OrderLine.objects.filter(line_id=ln["line_id"]).exists():
+                raise FieldInvalid("This line_id belongs to another order.", field=f"lines.{i}.line_id")
+            OrderLine.objects.create(order=order, **ln)
+            continue
+        units, amount = claimed.get(current.pk, (0, ZERO))
+        if ln["quantity"] < units or ln["paid_amount"] < amount:
+            raise FieldInvalid(f"Tickets already claim {units} units ({amount}) of this line; it cannot shrink "
+                               f"below that.", field=f"lines.{i}.quantity")
+        for key, value in ln.items():
+            setattr(current, key, value)
+        current.save()
+    for gone in existing.values():
+        if gone.pk in claimed or gone.ticket_lines.exists():
+            raise FieldInvalid(f"Line {gone.line_id} is under claim and cannot be removed.", field="lines")
+        gone.delete()
+    return ImportResult(order=order, created=created)
+
+
+def _upsert_buyer(data: dict) -> Buyer:
+    buyer = Buyer.objects.filter(account=data["account"]).first()
+    if buyer is None:
+        User = get_user_model()
+        user = User.objects.filter(username=data["account"]).first()
+        if user is None:
+            user = User(username=data["account"])
+            user.set_unusable_password()
+            user.save()
+        elif user.is_staff or user.is_superuser:
+            raise FieldInvalid("This account name belongs to a staff user.", field="buyer.account")
+        return Buyer.objects.create(account=data["account"], user=user, level=data["level"], address=data["address"])
+    if (buyer.level, buyer.address) != (data["level"], data["address"]):
+        buyer.level, buyer.address = data["level"], data["address"]
+        buyer.save(update_fields=["level", "address"])
+    return buyer

@@ -1,0 +1,55 @@
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.history import tracked
+
+
+@tracked("PolicyHistory")
+class Policy(models.Model):
+    """One editable rule: a window, a cap or an SLA. Defaults come from SPEC §6 (see DEFAULTS)."""
+
+    class Unit(models.TextChoices):
+        MINUTES = "minutes", _("minutes")
+        HOURS = "hours", _("hours")
+        DAYS = "days", _("days")
+        PERCENT = "percent", _("percent")
+        AMOUNT = "amount", _("amount")
+        COUNT = "count", _("count")
+
+    key = models.SlugField(max_length=64, unique=True)
+    value = models.DecimalField(max_digits=12, decimal_places=2)
+    unit = models.CharField(max_length=16, choices=Unit)
+    description = models.CharField(max_length=300)
+    source = models.CharField(max_length=100, blank=True, help_text=_("where the default comes from"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = "policies"
+        constraints = [models.CheckConstraint(condition=models.Q(value__gte=0), name="policy_value_gte_0")]
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value} {self.unit}"
+
+
+# key: (value, unit, description, source). The data migration installs these; policies.current()
+# falls back to them for a row an administrator deleted.
+DEFAULTS: dict[str, tuple[Decimal, str, str, str]] = {
+    "fresh_claim_hours": (Decimal(48), "hours", "Fresh produce: claim within this many hours of delivery", "[000]"),
+    "no_reason_days": (Decimal(7), "days", "General goods: no-reason return within this many days of delivery", "[004][002]"),
+    "quality_days": (Decimal(15), "days", "General goods: quality return or exchange within this many days of delivery", "issue #3"),
+    "max_photos": (Decimal(6), "count", "Photos per claim, at most", "[000]"),
+    "return_ship_days": (Decimal(7), "days", "After approval the buyer sends the goods back within this many days, or the ticket closes", "[001]"),
+    "order_extension_days": (Decimal(10), "days", "The order's transaction time is extended by this much while a return is under way", "[001]"),
+    "review_sla_hours": (Decimal(48), "hours", "Ops reviews a claim within this many hours", "[000]"),
+    "refund_sla_hours": (Decimal(48), "hours", "After the warehouse receives the goods the refund is processed within this many hours", "[003]"),
+    "exchange_autoconfirm_days": (Decimal(10), "days", "The replacement's receipt is confirmed automatically this many days after it ships", "issue #3"),
+    "compensation_cap_percent": (Decimal(20), "percent", "Compensation without return: at most this share of the amount paid", "[004]"),
+    "compensation_cap_below": (Decimal(500), "amount", "The compensation cap applies to items paid under this amount", "[004]"),
+    "auto_approve_max_amount": (Decimal(500), "amount", "Refund-only claims on unshipped orders up to this amount are approved automatically", "[001]"),
+    "logistics_first_reply_minutes": (Decimal(5), "minutes", "Logistics problems: first reply within this many minutes", "[001]"),
+    "refund_retry_minutes": (Decimal(15), "minutes", "A refund still not executed after this long is queued again", "ops"),
+    "logistics_resolution_hours": (Decimal(48), "hours", "Logistics problems: resolved within this many hours", "[001]"),
+}

@@ -1,0 +1,33 @@
+"""Reading policies: one query per call, defaults where a row is missing."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from policies.models import DEFAULTS, Policy
+
+
+@dataclass(frozen=True)
+class Policies:
+    values: dict[str, Decimal]
+
+    def __getitem__(self, key: str) -> Decimal:
+        return self.values[key]
+
+    def minutes(self, key: str) -> timedelta:
+        return timedelta(minutes=float(self.values[key]))
+
+    def hours(self, key: str) -> timedelta:
+        return timedelta(hours=float(self.values[key]))
+
+    def days(self, key: str) -> timedelta:
+        return timedelta(days=float(self.values[key]))
+
+    def count(self, key: str) -> int:
+        return int(self.values[key])
+
+
+def current() -> Policies:
+    values = {key: default[0] for key, default in DEFAULTS.items()}
+    values.update(dict(Policy.objects.values_list("key", "value")))
+    return Policies(values)

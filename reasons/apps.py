@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReasonsConfig(AppConfig):
+    name = "reasons"
+    verbose_name = "Reasons"

@@ -1,0 +1,69 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.history import tracked
+
+
+class ReasonQuerySet(models.QuerySet):
+    def offered(self):
+        """What buyers may pick: visible, not retired, in display order."""
+        return self.filter(is_visible=True, retired_at__isnull=True).order_by("display_order", "pk")
+
+
+@tracked("ReasonHistory")
+class Reason(models.Model):
+    """Why a buyer claims. Managed centrally (SPEC §7); a reason in use is retired, never deleted."""
+
+    class Group(models.TextChoices):
+        PRODUCT = "product", _("product")
+        SERVICE = "service", _("service")
+        LOGISTICS = "logistics", _("logistics")
+        BUYER = "buyer", _("buyer")
+
+    class Responsible(models.TextChoices):
+        SHOP = "shop", _("shop")
+        BUYER = "buyer", _("buyer")
+        CARRIER = "carrier", _("carrier")
+
+    code = models.SlugField(max_length=64, unique=True, help_text=_("stable, machine-readable"))
+    name = models.CharField(_("name"), max_length=100)
+    name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True)
+    group = models.CharField(max_length=16, choices=Group)
+    is_quality_issue = models.BooleanField(default=False)
+    responsible = models.CharField(max_length=16, choices=Responsible,
+                                   help_text=_("decides who pays return shipping"))
+    for_refund_only = models.BooleanField(_("refund only"), default=True)
+    for_return_refund = models.BooleanField(_("return and refund"), default=True)
+    for_exchange = models.BooleanField(_("exchange"), default=False)
+    for_fresh = models.BooleanField(_("fresh produce"), default=True)
+    for_general = models.BooleanField(_("general goods"), default=True)
+    requires_photos = models.BooleanField(default=False)
+    is_visible = models.BooleanField(default=True)
+    display_order = models.PositiveIntegerField(default=100)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReasonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ticket_types(self) -> list[str]:
+        flags = {"refund_only": self.for_refund_only, "return_refund": self.for_return_refund,
+                 "exchange": self.for_exchange}
+        return [t for t, on in flags.items() if on]
+
+    @property
+    def categories(self) -> list[str]:
+        return [c for c, on in {"fresh": self.for_fresh, "general": self.for_general}.items() if on]
+
+    def applies_to(self, *, ticket_type: str, categories: set[str]) -> bool:
+        return ticket_type in self.ticket_types and categories <= set(self.categories)
+
+    def localized_name(self, language: str | None) -> str:
+        if language and language.lower().startswith("zh") and self.name_zh:
+            return self.name_zh
+        return self.name

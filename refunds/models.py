@@ -1,0 +1,54 @@
+"""Money leaving the shop: one refund record per execution attempt chain, paid exactly once."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.history import tracked
+
+
+@tracked("RefundHistory")
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        IN_PROGRESS = "in_progress", _("in progress")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
+                            help_text=_("the gateway's idempotency key: one key, one payment"))
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", help_text=_("empty: the system"))
+    created_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_gte_0"),
+            # At most one refund per ticket that is not a failure: the database refuses a second.
+            models.UniqueConstraint(fields=["ticket"], condition=~Q(status="failed"),
+                                    name="one_live_refund_per_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount} for {self.ticket}"
+
+
+class GatewayPayout(models.Model):
+    """The simulated payment provider's ledger: what it paid, once per idempotency key."""
+
+    idempotency_key = models.UUIDField(unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reference = models.CharField(max_length=100, unique=True)
+    order_no = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,313 @@
+"""Claims, their lines, photos, notes and the append-only timeline (SPEC §3, §4, §11)."""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, FSMField, transition
+
+from aftersales.history import tracked
+
+
+class AppendOnlyModel(models.Model):
+    """Rows written once: the app refuses edits and deletes; PostgreSQL triggers refuse them too."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError(f"{type(self).__name__} rows are history and cannot be edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError(f"{type(self).__name__} rows are history and cannot be deleted.")
+
+
+def _goods_come_back(ticket) -> bool:
+    return ticket.type in (Ticket.Type.RETURN_REFUND, Ticket.Type.EXCHANGE)
+
+
+def _no_return_shipment(ticket) -> bool:
+    return not ticket.return_shipments.exists()
+
+
+def _no_refund_open(ticket) -> bool:
+    return not ticket.refunds.exclude(status="failed").exists()
+
+
+def _replacement_shipped(ticket) -> bool:
+    return ticket.replacement_shipped_at is not None
+
+
+def _replacement_not_shipped(ticket) -> bool:
+    return ticket.replacement_shipped_at is None
+
+
+def _auto_approvable(ticket) -> bool:
+    return ticket.type == Ticket.Type.REFUND_ONLY and ticket.order.status == "unshipped"
+
+
+@tracked("TicketHistory")
+class Ticket(models.Model):
+    class Type(models.TextChoices):
+        REFUND_ONLY = "refund_only", _("refund only")
+        RETURN_REFUND = "return_refund", _("return and refund")
+        EXCHANGE = "exchange", _("exchange")
+
+    class Status(models.TextChoices):
+        PENDING_REVIEW = "pending_review", _("pending review")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        AWAITING_RETURN = "awaiting_return", _("awaiting return")
+        AWAITING_REFUND = "awaiting_refund", _("awaiting refund")
+        AWAITING_EXCHANGE = "awaiting_exchange", _("awaiting exchange")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+        CLOSED = "closed", _("closed")
+
+    FINAL = (Status.REJECTED, Status.COMPLETED, Status.CANCELLED, Status.CLOSED)
+    # Tickets whose claimed quantities and amounts still count against the order lines.
+    NOT_COUNTING = (Status.REJECTED, Status.CANCELLED, Status.CLOSED)
+
+    # Null only between insert and the number derived from the pk (unique, never reused).
+    ticket_no = models.CharField(max_length=32, unique=True, null=True, editable=False)  # noqa: DJ001
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="tickets")
+    buyer = models.ForeignKey("orders.Buyer", on_delete=models.PROTECT, related_name="tickets")
+    shop = models.ForeignKey("orders.Shop", on_delete=models.PROTECT, related_name="tickets")
+    type = models.CharField(max_length=16, choices=Type)
+    status = FSMField(max_length=24, choices=Status, default=Status.PENDING_REVIEW)
+    reason = models.ForeignKey("reasons.Reason", on_delete=models.PROTECT, related_name="tickets")
+    description = models.TextField(blank=True, max_length=2000)
+
+    # Money (SPEC §5). refund_amount = goods + shipping + coupon + virtual currency − service fee.
+    goods_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    shipping_refund = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    coupon_refund = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    virtual_currency_refund = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    service_fee = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    fee_reason = models.CharField(max_length=500, blank=True)
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    is_compensation = models.BooleanField(default=False)
+
+    rejection_reason = models.CharField(max_length=500, blank=True, help_text=_("the buyer sees it"))
+    finance_rejection_reason = models.CharField(max_length=500, blank=True)
+    return_contact = models.CharField(max_length=100, blank=True)
+    return_phone = models.CharField(max_length=40, blank=True)
+    return_address = models.CharField(max_length=500, blank=True)
+    intercept_requested = models.BooleanField(default=False, help_text=_("warehouse told to hold the shipment"))
+
+    created_at = models.DateTimeField(db_index=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True, help_text=_("the ops decision"))
+    return_deadline = models.DateTimeField(null=True, blank=True)
+    goods_received_at = models.DateTimeField(null=True, blank=True)
+    replacement_shipped_at = models.DateTimeField(null=True, blank=True)
+    confirm_deadline = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["type", "-created_at"]),
+            models.Index(fields=["buyer", "-created_at"]),
+            models.Index(fields=["shop", "-created_at"]),
+            models.Index(fields=["order"]),
+            models.Index(fields=["status", "return_deadline"]),
+            models.Index(fields=["status", "confirm_deadline"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(goods_amount__gte=0, shipping_refund__gte=0, coupon_refund__gte=0,
+                            virtual_currency_refund__gte=0, service_fee__gte=0, refund_amount__gte=0),
+                name="ticket_amounts_gte_0"),
+        ]
+        permissions = [
+            ("review_ticket", "Can approve or reject claims (ops)"),
+            ("finance_ticket", "Can approve or send back refunds (finance)"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ticket_no or f"ticket #{self.pk}"
+
+    @property
+    def goods_come_back(self) -> bool:
+        return _goods_come_back(self)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL
+
+    # The whole machine (SPEC §4, issue #4). Services call these after their own guards; a call
+    # from the wrong state or with a failing condition raises TransitionNotAllowed, which the
+    # services turn into InvalidTransition (409). `approved` is the ops decision in the timeline:
+    # the status moves on at once to the waiting state.
+    S = Status
+
+    @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND,
+                conditions=[_auto_approvable])
+    def auto_approve(self):
+        """Refund only on an unshipped order: approved by the system [001]."""
+
+    @transition(field=status, source=S.PENDING_REVIEW,
+                target=RETURN_VALUE(S.AWAITING_REFUND, S.AWAITING_RETURN, S.AWAITING_EXCHANGE))
+    def approve(self):
+        """Refund only (or goods already back): awaiting refund; otherwise the goods come back first."""
+        if self.type == self.Type.REFUND_ONLY or self.is_compensation:
+            return self.Status.AWAITING_REFUND
+        if self.goods_received_at is None:
+            return self.Status.AWAITING_RETURN
+        return self.Status.AWAITING_EXCHANGE if self.type == self.Type.EXCHANGE else self.Status.AWAITING_REFUND
+
+    @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND)
+    def compensate(self):
+        """Settle with a partial refund; the buyer keeps the goods [004]."""
+
+    @transition(field=status, source=S.PENDING_REVIEW, target=S.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(field=status, source=[S.PENDING_REVIEW, S.AWAITING_RETURN], target=S.CANCELLED,
+                conditions=[_no_return_shipment])
+    def cancel(self):
+        """The buyer withdraws, as long as no goods are on their way back."""
+
+    @transition(field=status, source=S.AWAITING_RETURN, target=S.AWAITING_RETURN,
+                conditions=[_goods_come_back])
+    def record_return_shipment(self):
+        pass
+
+    @transition(field=status, source=S.AWAITING_RETURN,
+                target=RETURN_VALUE(S.AWAITING_REFUND, S.AWAITING_EXCHANGE, S.PENDING_REVIEW),
+                conditions=[_goods_come_back])
+    def receive_goods(self, *, all_accepted: bool):
+        if not all_accepted:
+            return self.Status.PENDING_REVIEW  # ops decides, the inspection attached
+        return self.Status.AWAITING_EXCHANGE if self.type == self.Type.EXCHANGE else self.Status.AWAITING_REFUND
+
+    @transition(field=status, source=S.AWAITING_RETURN, target=S.CLOSED,
+                conditions=[_goods_come_back, _no_return_shipment])
+    def close(self):
+        """The return deadline passed with nothing sent back."""
+
+    @transition(field=status, source=S.AWAITING_REFUND, target=S.AWAITING_REFUND,
+                conditions=[_no_refund_open])
+    def finance_approve(self):
+        """The refund is requested; the ticket completes when it succeeds."""
+
+    @transition(field=status, source=S.AWAITING_REFUND, target=S.PENDING_REVIEW,
+                conditions=[_no_refund_open])
+    def finance_reject(self):
+        pass
+
+    @transition(field=status, source=S.AWAITING_REFUND, target=S.COMPLETED)
+    def refund_succeeded(self):
+        pass
+
+    @transition(field=status, source=S.AWAITING_EXCHANGE, target=S.AWAITING_EXCHANGE,
+                conditions=[_replacement_not_shipped])
+    def ship_replacement(self):
+        pass
+
+    @transition(field=status, source=S.AWAITING_EXCHANGE, target=S.COMPLETED,
+                conditions=[_replacement_shipped])
+    def confirm_receipt(self):
+        pass
+
+    del S
+
+
+@tracked("TicketLineHistory")
+class TicketLine(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="ticket_lines")
+    quantity = models.PositiveIntegerField()
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="ticket_line_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(refund_amount__gte=0), name="ticket_line_amount_gte_0"),
+            models.UniqueConstraint(fields=["ticket", "order_line"], name="one_ticket_line_per_order_line"),
+        ]
+
+
+def upload_path(instance, filename: str) -> str:
+    return f"uploads/{instance.owner_id}/{instance.token}.{instance.extension}"
+
+
+@tracked("UploadHistory")
+class Upload(models.Model):
+    """A buyer's photo: decoded, re-encoded without metadata; attached to one ticket at most."""
+
+    token = models.UUIDField(unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads")
+    file = models.FileField(upload_to=upload_path)
+    extension = models.CharField(max_length=8)
+    content_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+
+@tracked("NoteHistory", inserts_only=True)
+class Note(AppendOnlyModel):
+    """"Problem + progress" (SPEC §9). Staff only; never shown to the buyer."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=4000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        triggers = [pgtrigger.Protect(name="notes_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+
+class TimelineEvent(AppendOnlyModel):
+    """One row per thing that happened to a ticket: who, when, from, to, why, what changed."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", help_text=_("empty: the system"))
+    actor_role = models.CharField(max_length=16, help_text=_("buyer, ops, finance, warehouse, system"))
+    at = models.DateTimeField()
+    transition = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    reason = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text=_("field: [old, new]"))
+    buyer_visible = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["ticket", "at"]), models.Index(fields=["transition", "at"])]
+        triggers = [pgtrigger.Protect(name="timeline_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+
+@tracked("ReturnShipmentHistory", inserts_only=True)
+class ReturnShipment(AppendOnlyModel):
+    """The buyer's parcel back to the shop: courier and tracking number."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="return_shipments")
+    courier = models.CharField(max_length=100)
+    tracking_no = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        triggers = [pgtrigger.Protect(name="return_shipment_append_only",
+                                      operation=pgtrigger.Update | pgtrigger.Delete)]

@@ -1,0 +1,115 @@
+"""Who may claim what, until when (SPEC §3, §6). Used by submission and by the eligibility view,
+so a shop app's "apply for after-sales" screen and the submission can never disagree."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aftersales.errors import OutsideWindow, ReasonNotAllowed, TypeNotAllowed
+from orders.models import Order, OrderLine
+from policies.services import Policies
+from reasons.models import Reason
+
+REFUND_ONLY, RETURN_REFUND, EXCHANGE = "refund_only", "return_refund", "exchange"
+FRESH = OrderLine.Category.FRESH
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period in which some ticket types may be claimed; ``ends_at`` None: open until the order moves on."""
+
+    name: str
+    types: frozenset[str]
+    ends_at: datetime | None
+    quality_only: bool = False
+    buyer_reasons: bool = True
+    shop_reasons: bool = True
+    notes: list[str] = field(default_factory=list, compare=False)
+
+    def is_open(self, now: datetime) -> bool:
+        return self.ends_at is None or now <= self.ends_at
+
+    def admits(self, reason: Reason) -> bool:
+        if self.quality_only and not reason.is_quality_issue:
+            return False
+        buyer_side = reason.responsible == Reason.Responsible.BUYER
+        return self.buyer_reasons if buyer_side else self.shop_reasons
+
+
+def windows_for(order: Order, category: str, policies: Policies) -> list[Window]:
+    """The windows a line of ``category`` on ``order`` has, open or not."""
+    if order.status == Order.Status.UNSHIPPED:
+        # Not shipped yet: refund only, for any reason that fits; approved automatically [001].
+        return [Window("before_shipment", frozenset({REFUND_ONLY}), None)]
+    if order.status == Order.Status.SHIPPED:
+        if category == FRESH:
+            return []  # fresh produce: no refusal or change after shipment [000]
+        return [Window("in_transit", frozenset({REFUND_ONLY}), None)]
+    delivered = order.delivered_at
+    if category == FRESH:
+        # Quality problems only, within 48 hours of receipt, with photos [000].
+        return [Window("fresh_quality", frozenset({REFUND_ONLY, RETURN_REFUND, EXCHANGE}),
+                       delivered + policies.hours("fresh_claim_hours"), quality_only=True, buyer_reasons=False)]
+    return [
+        # 7-day no-reason return from receipt [004][002]; buyer's reasons send goods back.
+        Window("no_reason", frozenset({RETURN_REFUND}), delivered + policies.days("no_reason_days"),
+               shop_reasons=False),
+        # Problems on the shop's or the carrier's side; refund only where the goods are not worth
+        # sending back, which the reason's own flags decide.
+        Window("quality", frozenset({REFUND_ONLY, RETURN_REFUND, EXCHANGE}),
+               delivered + policies.days("quality_days"), buyer_reasons=False),
+    ]
+
+
+def check_claim(*, order: Order, categories: set[str], ticket_type: str, reason: Reason,
+                now: datetime, policies: Policies) -> None:
+    """Raise the domain error that says why this claim may not be made now; return if it may."""
+    if not reason.applies_to(ticket_type=ticket_type, categories=categories):
+        raise ReasonNotAllowed("This reason does not apply to this ticket type or these goods.",
+                               field="reason_id")
+    for category in sorted(categories):
+        windows = windows_for(order, category, policies)
+        by_type = [w for w in windows if ticket_type in w.types]
+        if not by_type:
+            raise TypeNotAllowed(_type_refusal(order, category, ticket_type), field="type")
+        fitting = [w for w in by_type if w.admits(reason)]
+        if not fitting:
+            if category == FRESH:
+                raise ReasonNotAllowed("Fresh produce is claimed for quality problems only, not for "
+                                       "appearance, taste or other subjective reasons.", field="reason_id")
+            raise ReasonNotAllowed("This reason does not allow this ticket type for received goods.",
+                                   field="reason_id")
+        if not any(w.is_open(now) for w in fitting):
+            raise OutsideWindow(_window_refusal(fitting[0], category), field="order_no")
+
+
+def _type_refusal(order: Order, category: str, ticket_type: str) -> str:
+    if order.status == Order.Status.UNSHIPPED:
+        return "The order has not shipped: only a refund without return is possible."
+    if order.status == Order.Status.SHIPPED:
+        if category == FRESH:
+            return "Fresh produce cannot be refused or changed after shipment."
+        return "The goods are on their way: refund only (refuse the delivery) until they arrive."
+    return f"{ticket_type} is not possible for these goods."
+
+
+def _window_refusal(window: Window, category: str) -> str:
+    ends = window.ends_at.isoformat() if window.ends_at else ""
+    if window.name == "fresh_quality":
+        return f"Fresh produce must be claimed within 48 hours of delivery (until {ends})."
+    if window.name == "no_reason":
+        return f"The 7-day no-reason return ended at {ends}."
+    return f"The after-sales window for these goods ended at {ends}."
+
+
+def allowed_types(order: Order, category: str, policies: Policies, now: datetime) -> list[str]:
+    types: set[str] = set()
+    for window in windows_for(order, category, policies):
+        if window.is_open(now):
+            types |= window.types
+    return [t for t in (REFUND_ONLY, RETURN_REFUND, EXCHANGE) if t in types]
+
+
+def photos_required(*, order: Order, categories: set[str], ticket_type: str, reason: Reason) -> bool:
+    """Exchange, a reason that asks for them, and fresh produce received damaged [000]."""
+    return (ticket_type == EXCHANGE or reason.requires_photos
+            or (FRESH in categories and order.status == Order.Status.DELIVERED))

@@ -1,0 +1,72 @@
+"""Reads: querysets with their joins done and visibility applied."""
+
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+
+from aftersales.errors import NotFound
+from aftersales.money import ZERO, money
+from aftersales.roles import is_staff_member
+from tickets.models import Ticket, TicketLine, TimelineEvent
+
+
+def claimed_by_line(order_line_ids, *, exclude_ticket_id: int | None = None) -> dict[int, tuple[int, Decimal]]:
+    """Per order line: units and goods amount claimed by tickets that still count."""
+    qs = TicketLine.objects.filter(order_line_id__in=list(order_line_ids)).exclude(
+        ticket__status__in=Ticket.NOT_COUNTING)
+    if exclude_ticket_id is not None:
+        qs = qs.exclude(ticket_id=exclude_ticket_id)
+    rows = qs.values("order_line_id").annotate(units=Sum("quantity"), amount=Sum("refund_amount"))
+    return {r["order_line_id"]: (r["units"] or 0, money(r["amount"] or ZERO)) for r in rows}
+
+
+def refunded_extras(order_id: int, *, exclude_ticket_id: int | None = None) -> dict[str, Decimal]:
+    """Shipping, coupon and virtual currency already given back on an order by counting tickets."""
+    qs = Ticket.objects.filter(order_id=order_id).exclude(status__in=Ticket.NOT_COUNTING)
+    if exclude_ticket_id is not None:
+        qs = qs.exclude(pk=exclude_ticket_id)
+    sums = qs.aggregate(shipping=Sum("shipping_refund"), coupon=Sum("coupon_refund"),
+                        vc=Sum("virtual_currency_refund"))
+    return {k: money(v or ZERO) for k, v in sums.items()}
+
+
+def _detail_queryset() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related("order", "shop", "buyer", "reason", "reviewer").prefetch_related(
+        Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")),
+        "photos", "return_shipments", "outbounds", "refunds",
+    )
+
+
+def get_ticket_for_buyer(*, ticket_no: str, user) -> Ticket:
+    """The caller's own ticket; another buyer's is "not found", never "forbidden"."""
+    ticket = _detail_queryset().filter(ticket_no=ticket_no, buyer__user=user).prefetch_related(
+        Prefetch("events", queryset=TimelineEvent.objects.filter(buyer_visible=True), to_attr="public_events")
+    ).first()
+    if ticket is None:
+        raise NotFound("No such ticket.", field="ticket_no")
+    return ticket
+
+
+def get_ticket_for_staff(*, ticket_no: str, user) -> Ticket:
+    if not is_staff_member(user):
+        raise NotFound("No such ticket.", field="ticket_no")
+    ticket = _detail_queryset().prefetch_related("notes__author", "events__actor").filter(
+        ticket_no=ticket_no).first()
+    if ticket is None:
+        raise NotFound("No such ticket.", field="ticket_no")
+    return ticket
+
+
+def list_tickets_for_buyer(*, user) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(buyer__user=user).select_related("order", "reason").prefetch_related(
+        Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")))
+
+
+def list_tickets_for_staff() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related("order", "shop", "buyer").prefetch_related(
+        Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")))
+
+
+def approved_by_review() -> Q:
+    """Tickets ops approved (the "approved" filter: the status itself moved on)."""
+    return Q(approved_at__isnull=False)

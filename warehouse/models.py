@@ -1,0 +1,64 @@
+"""After-sales goods movements (SPEC §8 warehouse records): returns in, replacements out."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.history import tracked
+
+
+@tracked("InboundHistory")
+class Inbound(models.Model):
+    class Type(models.TextChoices):
+        RETURN = "return_inbound", _("return inbound")
+        EXCHANGE = "exchange_inbound", _("exchange inbound")
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, related_name="inbounds")
+    type = models.CharField(max_length=20, choices=Type)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=1000, blank=True, help_text=_("inspection result"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class InboundLine(models.Model):
+    inbound = models.ForeignKey(Inbound, on_delete=models.PROTECT, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    accepted = models.BooleanField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="inbound_quantity_gt_0")]
+
+
+@tracked("OutboundHistory")
+class Outbound(models.Model):
+    class Type(models.TextChoices):
+        AFTER_SALES = "after_sales_outbound", _("after-sales outbound")
+
+    class Purpose(models.TextChoices):
+        REPLACEMENT = "replacement", _("replacement")
+        RESHIP = "reship", _("re-ship missing or broken parts")
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, related_name="outbounds")
+    type = models.CharField(max_length=24, choices=Type, default=Type.AFTER_SALES)
+    purpose = models.CharField(max_length=16, choices=Purpose, default=Purpose.REPLACEMENT)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    courier = models.CharField(max_length=100)
+    tracking_no = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class OutboundLine(models.Model):
+    outbound = models.ForeignKey(Outbound, on_delete=models.PROTECT, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="outbound_quantity_gt_0")]
