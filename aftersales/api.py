@@ -109,3 +109,28 @@ class MoneyField(serializers.DecimalField):
         kwargs.setdefault("max_digits", 12)
         kwargs.setdefault("decimal_places", 2)
         super().__init__(**kwargs)
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="machine-readable, e.g. invalid_transition")
+    detail = serializers.CharField(help_text="for people")
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                   help_text="validation errors by field, e.g. lines.0.quantity")
+
+
+_ERROR_MEANING = {
+    400: "Invalid input; `fields` names each field at fault. Nothing was changed.",
+    401: "No valid credentials (send `Authorization: Token <token>`).",
+    403: "Your role may not do this.",
+    404: "No such object among those you may see.",
+    409: "Not allowed in the ticket's current state, or a concurrent change won.",
+    422: "Idempotency-Key reused with a different body (`idempotency_key_reused`).",
+    429: "Rate-limited; retry later.",
+}
+
+
+def error_responses(*codes: int) -> dict:
+    """OpenAPI entries for the error responses an endpoint can give (all in the one error shape)."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    return {code: OpenApiResponse(ErrorOutput, description=_ERROR_MEANING[code]) for code in (401, 429, *codes)}

@@ -1,4 +1,56 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-urlpatterns = [path("admin/", admin.site.urls)]
+from aftersales.auth import TokenView
+from orders import api as orders
+from reasons import api as reasons
+from tickets.api import views as tickets
+from warehouse import api as warehouse
+
+
+def health(request):
+    return JsonResponse({"status": "ok"})
+
+
+api = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("orders/", orders.OrderListView.as_view(), name="orders"),
+    path("orders/import/", orders.OrderImportView.as_view(), name="orders-import"),
+    path("orders/<str:order_no>/", orders.OrderDetailView.as_view(), name="order"),
+    path("orders/<str:order_no>/eligibility/", orders.EligibilityView.as_view(), name="order-eligibility"),
+    path("reasons/", reasons.ReasonListView.as_view(), name="reasons"),
+    path("uploads/", tickets.UploadView.as_view(), name="uploads"),
+    path("tickets/", tickets.TicketListCreateView.as_view(), name="tickets"),
+    path("tickets/<str:ticket_no>/", tickets.TicketDetailView.as_view(), name="ticket"),
+    path("tickets/<str:ticket_no>/cancel/", tickets.CancelView.as_view(), name="ticket-cancel"),
+    path("tickets/<str:ticket_no>/return-shipment/", tickets.ReturnShipmentView.as_view(), name="ticket-return"),
+    path("tickets/<str:ticket_no>/confirm-receipt/", tickets.ConfirmReceiptView.as_view(), name="ticket-confirm"),
+    path("staff/tickets/", tickets.StaffTicketListView.as_view(), name="staff-tickets"),
+    path("staff/tickets/<str:ticket_no>/", tickets.StaffTicketDetailView.as_view(), name="staff-ticket"),
+    path("staff/tickets/<str:ticket_no>/approve/", tickets.ApproveView.as_view(), name="staff-approve"),
+    path("staff/tickets/<str:ticket_no>/reject/", tickets.RejectView.as_view(), name="staff-reject"),
+    path("staff/tickets/<str:ticket_no>/compensate/", tickets.CompensateView.as_view(), name="staff-compensate"),
+    path("staff/tickets/<str:ticket_no>/notes/", tickets.NotesView.as_view(), name="staff-notes"),
+    path("finance/refunds/", tickets.FinanceRefundListView.as_view(), name="finance-refunds"),
+    path("finance/tickets/<str:ticket_no>/approve/", tickets.FinanceApproveView.as_view(), name="finance-approve"),
+    path("finance/tickets/<str:ticket_no>/reject/", tickets.FinanceRejectView.as_view(), name="finance-reject"),
+    path("warehouse/inbound/", warehouse.InboundView.as_view(), name="warehouse-inbound"),
+    path("warehouse/outbound/", warehouse.OutboundView.as_view(), name="warehouse-outbound"),
+    path("ping/", tickets.PingView.as_view(), name="ping"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("health/", health),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,150 @@
+"""Order endpoints: a buyer's own orders and what may be claimed on them; the service account's import."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aftersales.api import InGroup, MoneyField, error_responses
+from aftersales.errors import DomainError, FieldInvalid, NotFound
+from aftersales.idempotency import idempotent
+from aftersales.roles import SERVICE
+from orders.models import Order, OrderLine
+from orders.services import import_order
+from tickets.eligibility import eligibility_for
+
+
+class OrderLineOutput(serializers.Serializer):
+    order_line_id = serializers.CharField(source="line_id")
+    sku = serializers.CharField()
+    product_name = serializers.CharField()
+    product_code = serializers.CharField()
+    category = serializers.CharField()
+    unit_price = MoneyField()
+    quantity = serializers.IntegerField()
+    paid_amount = MoneyField()
+
+
+class OrderOutput(serializers.Serializer):
+    order_no = serializers.CharField()
+    shop = inline_serializer("OrderShop", {"code": serializers.CharField(), "name": serializers.CharField()})
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    placed_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    goods_amount = MoneyField()
+    shipping_fee = MoneyField()
+    coupon_discount = MoneyField()
+    virtual_currency = MoneyField()
+    amount_paid = MoneyField()
+    lines = OrderLineOutput(many=True)
+
+
+class DeadlineOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="before_shipment, in_transit, fresh_quality, no_reason, quality")
+    types = serializers.ListField(child=serializers.CharField())
+    ends_at = serializers.DateTimeField(allow_null=True, help_text="null: open until the order moves on")
+    open = serializers.BooleanField()
+    reasons = serializers.CharField(help_text="any, buyer, shop_or_carrier, quality_only")
+
+
+class EligibilityLineOutput(serializers.Serializer):
+    order_line_id = serializers.CharField()
+    sku = serializers.CharField()
+    product_name = serializers.CharField()
+    category = serializers.CharField()
+    quantity = serializers.IntegerField()
+    claimed_quantity = serializers.IntegerField()
+    claimable_quantity = serializers.IntegerField()
+    max_refund = MoneyField()
+    allowed_types = serializers.ListField(child=serializers.CharField())
+    photos_required_for = serializers.ListField(child=serializers.CharField())
+    deadlines = DeadlineOutput(many=True)
+
+
+class EligibilityOutput(serializers.Serializer):
+    order_no = serializers.CharField()
+    order_status = serializers.CharField()
+    checked_at = serializers.DateTimeField()
+    max_photos = serializers.IntegerField()
+    lines = EligibilityLineOutput(many=True)
+
+
+def _own_orders(user):
+    return Order.objects.filter(buyer__user=user).select_related("shop").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+
+
+def _own_order(user, order_no: str) -> Order:
+    order = _own_orders(user).filter(order_no=order_no).first()
+    if order is None:
+        raise NotFound("No such order.", field="order_no")
+    return order
+
+
+class OrderListView(generics.ListAPIView):
+    serializer_class = OrderOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Order.objects.none()
+        return _own_orders(self.request.user)
+
+    @extend_schema(operation_id="list_my_orders", tags=["buyer"], responses={200: OrderOutput(many=True),
+                                                                             **error_responses(400)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class OrderDetailView(APIView):
+    @extend_schema(operation_id="get_my_order", tags=["buyer"], responses={200: OrderOutput, **error_responses(404)})
+    def get(self, request, order_no):
+        return Response(OrderOutput(_own_order(request.user, order_no)).data)
+
+
+class EligibilityView(APIView):
+    @extend_schema(operation_id="order_eligibility", tags=["buyer"],
+                   responses={200: EligibilityOutput, **error_responses(404)},
+                   description="Per line: claimable quantity, maximum refund, allowed ticket types and the "
+                               "deadlines that apply, with the time each ends.")
+    def get(self, request, order_no):
+        return Response(EligibilityOutput(eligibility_for(_own_order(request.user, order_no))).data)
+
+
+IMPORT_BODY = {"application/json": {"type": "object", "description": 'one order, or {"orders": [order, ...]}'}}
+
+
+class OrderImportView(APIView):
+    """Upsert orders in the import format (API.md). One object, or {"orders": [...]} for a batch."""
+
+    permission_classes = [InGroup(SERVICE)]
+
+    @extend_schema(
+        operation_id="import_orders", tags=["integration"], request=IMPORT_BODY,
+        responses={200: inline_serializer("ImportResult", {
+            "created": serializers.IntegerField(), "updated": serializers.IntegerField(),
+            "refused": serializers.ListField(child=serializers.DictField())}), **error_responses(400, 403, 422)})
+    @idempotent
+    def post(self, request):
+        data = request.data
+        batch = data.get("orders") if isinstance(data, dict) and "orders" in data else None
+        if batch is None:
+            result = import_order(data)  # one order: its error is the response
+            return Response({"created": int(result.created), "updated": int(not result.created), "refused": []},
+                            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        if not isinstance(batch, list) or len(batch) > 1000:
+            raise FieldInvalid("A list of at most 1000 orders.", field="orders")
+        created = updated = 0
+        refused = []
+        for i, item in enumerate(batch):
+            try:
+                result = import_order(item)
+            except DomainError as exc:
+                refused.append({"index": i, "order_no": item.get("order_no") if isinstance(item, dict) else None,
+                                "field": exc.field, "detail": exc.detail})
+                continue
+            created, updated = created + result.created, updated + (not result.created)
+        return Response({"created": created, "updated": updated, "refused": refused})
+

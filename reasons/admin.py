@@ -1,0 +1,166 @@
+"""Reasons in the admin (SPEC §7): edit, show/hide and reorder in the list; deleting goes through
+delete_or_retire_reason, so a reason in use is retired instead of lost."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.errors import DomainError
+from reasons.models import Reason
+from reasons.services import DELETED, RETIRED, delete_or_retire_reason, restore_reason, retire_reason
+
+
+class RetiredFilter(admin.SimpleListFilter):
+    title = _("retired")
+    parameter_name = "retired"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(retired_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(retired_at__isnull=True)
+        return queryset
+
+
+@admin.register(Reason)
+class ReasonAdmin(admin.ModelAdmin):
+    list_display = ["display_order", "code", "name", "name_zh", "group", "is_quality_issue", "responsible",
+                    "types", "product_categories", "requires_photos", "is_visible", "retired"]
+    list_display_links = ["code"]
+    list_editable = ["display_order", "is_visible"]
+    list_filter = ["group", "is_quality_issue", "responsible", "requires_photos", "is_visible", RetiredFilter,
+                   "for_refund_only", "for_return_refund", "for_exchange", "for_fresh", "for_general"]
+    search_fields = ["code", "name", "name_zh"]
+    ordering = ["display_order", "pk"]
+    actions = ["delete_selected", "retire_selected", "restore_selected"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "name_zh", "group", "is_quality_issue", "responsible",
+                           "requires_photos"]}),
+        (_("Applies to"), {"fields": ["for_refund_only", "for_return_refund", "for_exchange",
+                                      "for_fresh", "for_general"]}),
+        (_("Display"), {"fields": ["is_visible", "display_order", "retired_at"]}),
+    ]
+
+    @admin.display(description=_("ticket types"))
+    def types(self, obj):
+        return ", ".join(obj.ticket_types)
+
+    @admin.display(description=_("categories"))
+    def product_categories(self, obj):
+        return ", ".join(obj.categories)
+
+    @admin.display(description=_("retired"), boolean=True, ordering="retired_at")
+    def retired(self, obj):
+        return obj.retired_at is not None
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is what integrations store: fixed once the reason exists. Retiring is an action.
+        return ["code", "retired_at"] if obj is not None else ["retired_at"]
+
+    # --- deleting: what is in use is retired ------------------------------------------------------
+
+    def get_deleted_objects(self, objs, request):
+        """The confirmation page lists reasons in use as "will be retired" instead of refusing
+        because tickets protect them."""
+        objs = list(objs)
+        in_use = set(Reason.objects.filter(pk__in=[o.pk for o in objs], tickets__isnull=False)
+                     .values_list("pk", flat=True))
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(
+            [o for o in objs if o.pk not in in_use], request)
+        for obj in objs:
+            if obj.pk in in_use:
+                deleted.append(format_html("{}: {} ({})", capfirst(self.opts.verbose_name), obj,
+                                           _("in use by tickets: it will be retired, not deleted")))
+        return deleted, model_count, perms_needed, protected
+
+    def log_deletions(self, request, queryset):
+        """Logged after the service has said which reasons it deleted (see _delete_or_retire)."""
+
+    def _delete_or_retire(self, request, obj) -> str | None:
+        try:
+            outcome = delete_or_retire_reason(reason_id=obj.pk, actor=request.user)
+        except DomainError as exc:
+            self.message_user(request, f"{obj.code}: {exc.detail}", messages.ERROR)
+            return None
+        if outcome == DELETED:
+            super().log_deletions(request, [obj])
+        else:
+            self.log_change(request, obj, [{"changed": {"fields": ["retired_at", "is_visible"]}}])
+        return outcome
+
+    def delete_model(self, request, obj):
+        outcome = self._delete_or_retire(request, obj)
+        request._reason_delete_outcome = outcome
+        if outcome == RETIRED:
+            self.message_user(request, _("The reason “%(code)s” is used by tickets: it was retired, not "
+                                         "deleted. Buyers no longer see it.") % {"code": obj.code},
+                              messages.WARNING)
+
+    def delete_queryset(self, request, queryset):
+        done = {DELETED: [], RETIRED: []}
+        for obj in queryset.order_by("pk"):
+            outcome = self._delete_or_retire(request, obj)
+            if outcome is not None:
+                done[outcome].append(obj.code)
+        if done[DELETED]:
+            self.message_user(request, _("Deleted: %(codes)s.") % {"codes": ", ".join(done[DELETED])},
+                              messages.SUCCESS)
+        if done[RETIRED]:
+            self.message_user(request, _("Used by tickets, so retired instead of deleted: %(codes)s.")
+                              % {"codes": ", ".join(done[RETIRED])}, messages.WARNING)
+
+    def response_delete(self, request, obj_display, obj_id):
+        outcome = getattr(request, "_reason_delete_outcome", DELETED)
+        if outcome == DELETED or IS_POPUP_VAR in request.POST:
+            return super().response_delete(request, obj_display, obj_id)
+        # Retired (or refused): say so instead of "deleted successfully"; back to the list.
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist",
+                      current_app=self.admin_site.name)
+        url = add_preserved_filters({"preserved_filters": self.get_preserved_filters(request),
+                                     "opts": self.opts}, url)
+        return HttpResponseRedirect(url)
+
+    @admin.action(permissions=["delete"], description=_("Delete selected reasons (those in use are retired)"))
+    def delete_selected(self, request, queryset):
+        if not request.POST.get("post"):
+            return django_delete_selected(self, request, queryset)  # the confirmation page
+        perms_needed, protected = self.get_deleted_objects(queryset, request)[2:]
+        if perms_needed:
+            raise PermissionDenied
+        if protected:
+            return django_delete_selected(self, request, queryset)  # shows what blocks the deletion
+        self.delete_queryset(request, queryset)
+        return None
+
+    # --- retire / restore -------------------------------------------------------------------------
+
+    @admin.action(permissions=["change"], description=_("Retire selected reasons (buyers no longer see them)"))
+    def retire_selected(self, request, queryset):
+        self._each(request, queryset, retire_reason, _("Retired: %(codes)s."))
+
+    @admin.action(permissions=["change"], description=_("Restore selected reasons (visible again)"))
+    def restore_selected(self, request, queryset):
+        self._each(request, queryset, restore_reason, _("Restored: %(codes)s."))
+
+    def _each(self, request, queryset, service, done_message):
+        done = []
+        for obj in queryset.order_by("pk"):
+            try:
+                service(reason_id=obj.pk, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{obj.code}: {exc.detail}", messages.ERROR)
+                continue
+            self.log_change(request, obj, [{"changed": {"fields": ["retired_at", "is_visible"]}}])
+            done.append(obj.code)
+        if done:
+            self.message_user(request, done_message % {"codes": ", ".join(done)}, messages.SUCCESS)

@@ -1,0 +1,98 @@
+"""Managing reasons (SPEC §7): delete, retire, restore, reorder. A reason in use is retired, never deleted:
+the tickets that cite it keep it, buyers are no longer offered it."""
+
+from typing import Literal
+
+from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from aftersales import clock
+from aftersales.errors import FieldInvalid, NotAllowed, NotFound
+from reasons.models import Reason
+
+DELETED, RETIRED = "deleted", "retired"
+MANAGE_PERMISSION = "reasons.change_reason"
+ORDER_STEP = 10
+
+
+def require_reason_manager(actor) -> None:
+    """Administrators (superusers) and staff holding reasons.change_reason manage reasons."""
+    if actor is None or not actor.is_authenticated or not actor.has_perm(MANAGE_PERMISSION):
+        raise NotAllowed("Managing reasons needs an administrator or the permission to change reasons.")
+
+
+def _locked(reason_id) -> Reason:
+    reason = Reason.objects.select_for_update().filter(pk=reason_id).first() if isinstance(reason_id, int) else None
+    if reason is None:
+        raise NotFound("No such reason.", field="reason_id")
+    return reason
+
+
+def _retire(reason: Reason) -> Reason:
+    if reason.retired_at is None:  # retiring twice keeps the first date
+        reason.retired_at = clock.now()
+    reason.is_visible = False
+    reason.save(update_fields=["retired_at", "is_visible"])
+    return reason
+
+
+@transaction.atomic
+def retire_reason(*, reason_id: int, actor) -> Reason:
+    """Stop offering a reason for good (until restored); tickets that cite it are untouched."""
+    require_reason_manager(actor)
+    return _retire(_locked(reason_id))
+
+
+@transaction.atomic
+def delete_or_retire_reason(*, reason_id: int, actor) -> Literal["deleted", "retired"]:
+    """Delete a reason no ticket cites; retire one that any ticket cites. Returns which it did.
+
+    The reason's row is locked first: a ticket being created with it holds a key-share lock on the row,
+    so either that ticket is committed and seen here (retire), or it waits and then fails its foreign key
+    check against the deleted row; a used reason is never deleted."""
+    require_reason_manager(actor)
+    reason = _locked(reason_id)
+    if reason.tickets.exists():
+        _retire(reason)
+        return RETIRED
+    try:
+        with transaction.atomic():  # a savepoint: a refused delete leaves the transaction usable
+            reason.delete()
+    except (ProtectedError, RestrictedError):  # cited by some other record: in use all the same
+        _retire(reason)
+        return RETIRED
+    return DELETED
+
+
+@transaction.atomic
+def restore_reason(*, reason_id: int, actor) -> Reason:
+    """Bring a retired (or hidden) reason back into what buyers are offered."""
+    require_reason_manager(actor)
+    reason = _locked(reason_id)
+    reason.retired_at, reason.is_visible = None, True
+    reason.save(update_fields=["retired_at", "is_visible"])
+    return reason
+
+
+@transaction.atomic
+def move_reason(*, reason_id: int, actor, position: int) -> Reason:
+    """Put a reason at ``position`` (1 = first) of the display order of all reasons, retired ones
+    included, and renumber every reason 10, 20, 30, ... so the order has no ties and room between."""
+    require_reason_manager(actor)
+    # Lock the whole (small) table in primary-key order: two reorders queue instead of interleaving.
+    reasons = list(Reason.objects.select_for_update().order_by("pk"))
+    by_order = sorted(reasons, key=lambda r: (r.display_order, r.pk))
+    target = next((r for r in by_order if isinstance(reason_id, int) and r.pk == reason_id), None)
+    if target is None:
+        raise NotFound("No such reason.", field="reason_id")
+    if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= len(by_order):
+        raise FieldInvalid(f"A position from 1 to {len(by_order)}.", field="position")
+    by_order.remove(target)
+    by_order.insert(position - 1, target)
+    changed = []
+    for i, reason in enumerate(by_order, start=1):
+        if reason.display_order != i * ORDER_STEP:
+            reason.display_order = i * ORDER_STEP
+            changed.append(reason)
+    Reason.objects.bulk_update(changed, ["display_order"])
+    return target

@@ -1,0 +1,291 @@
+"""The ops queue and the review page (SPEC §8). Every button calls the same service as the API."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.errors import DomainError
+from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
+from tickets import services
+from tickets.models import Note, Ticket, TicketLine, TimelineEvent, Upload
+
+
+class ApprovedFilter(admin.SimpleListFilter):
+    title = _("approved by review")
+    parameter_name = "approved"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("approved")), ("no", _("not approved"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(approved_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(approved_at__isnull=True)
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LineInline(ReadOnlyInline):
+    model = TicketLine
+    verbose_name_plural = _("goods")
+    fields = ["product", "product_code", "unit_price", "paid_for_line", "quantity", "refund_amount"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line")
+
+    @admin.display(description=_("product"))
+    def product(self, line):
+        return f"{line.order_line.product_name} ({line.order_line.sku})"
+
+    @admin.display(description=_("product code"))
+    def product_code(self, line):
+        return line.order_line.product_code
+
+    @admin.display(description=_("unit price"))
+    def unit_price(self, line):
+        return line.order_line.unit_price
+
+    @admin.display(description=_("paid for the line"))
+    def paid_for_line(self, line):
+        return f"{line.order_line.paid_amount} for {line.order_line.quantity}"
+
+
+class NoteInline(ReadOnlyInline):
+    model = Note
+    fields = ["created_at", "author", "text"]
+    readonly_fields = fields
+
+
+class TimelineInline(ReadOnlyInline):
+    model = TimelineEvent
+    verbose_name_plural = _("timeline")
+    fields = ["at", "transition", "from_status", "to_status", "who", "reason", "changes", "buyer_visible"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("who"))
+    def who(self, event):
+        return f"{event.actor.username} ({event.actor_role})" if event.actor else event.actor_role
+
+
+class PhotoInline(ReadOnlyInline):
+    model = Upload
+    verbose_name_plural = _("photos")
+    fields = ["preview", "width", "height", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("photo"))
+    def preview(self, upload):
+        return format_html('<a href="{}" target="_blank"><img src="{}" style="max-height:120px"></a>',
+                           upload.file.url, upload.file.url)
+
+
+class ReviewForm(forms.Form):
+    refund_amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=Decimal(0),
+                                       help_text=_("leave empty for the computed maximum"))
+    fee_reason = forms.CharField(required=False, max_length=500, help_text=_("required when lowering the amount"))
+    refund_shipping = forms.BooleanField(required=False)
+    refund_coupon = forms.BooleanField(required=False)
+    refund_virtual_currency = forms.BooleanField(required=False)
+    return_address = forms.CharField(required=False, max_length=500)
+    reason = forms.CharField(required=False, max_length=500, label=_("rejection reason (the buyer sees it)"))
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["ticket_no", "order_no", "shop_name", "type", "refund_amount", "created_at", "reviewed_at",
+                    "order_placed_at", "status_badge"]
+    list_filter = ["status", "type", ApprovedFilter, ("created_at", admin.DateFieldListFilter),
+                   ("order__placed_at", admin.DateFieldListFilter), "shop", "escalated_at"]
+    search_fields = ["=ticket_no", "=order__order_no", "=buyer__account"]
+    search_help_text = _("exact ticket no, order no or buyer account")
+    list_select_related = ["order", "shop"]
+    list_per_page = 50
+    show_full_result_count = False  # a count over millions of rows on every page is not worth its time
+    ordering = ["-created_at", "-pk"]
+    actions = ["approve_selected", "finance_approve_selected"]
+    inlines = [LineInline, PhotoInline, NoteInline, TimelineInline]
+    change_form_template = "admin/tickets/ticket/change_form.html"
+    fieldsets = [
+        (_("basic"), {"fields": ["ticket_no", "created_at", "reviewed_at", "reviewer", "order_no", "order_placed_at",
+                                 "type", "status", "reason", "description", "rejection_reason",
+                                 "finance_rejection_reason"]}),
+        (_("money"), {"fields": ["goods_amount", "shipping_refund", "coupon_refund", "virtual_currency_refund",
+                                 "service_fee", "fee_reason", "refund_amount", "is_compensation", "refunds_list"]}),
+        (_("buyer"), {"fields": ["buyer_account", "buyer_level", "buyer_after_sales_count", "buyer_address"]}),
+        (_("return"), {"fields": ["return_contact", "return_phone", "return_address", "return_deadline",
+                                  "shipments", "goods_received_at"]}),
+        (_("exchange"), {"fields": ["replacement_shipped_at", "confirm_deadline"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for _, opts in self.fieldsets for f in opts["fields"]]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "shop", "buyer", "reason", "reviewer")
+
+    def has_add_permission(self, request):
+        return False  # claims come from buyers
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nothing is lost (SPEC §11)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # fields never change by hand; the review panel calls the services
+
+    def has_view_permission(self, request, obj=None):
+        return in_group(request.user, OPS, FINANCE, WAREHOUSE) or super().has_view_permission(request, obj)
+
+    def has_approve_permission(self, request):
+        return in_group(request.user, OPS)
+
+    def has_finance_permission(self, request):
+        return in_group(request.user, FINANCE)
+
+    # columns
+
+    @admin.display(description=_("order no"), ordering="order__order_no")
+    def order_no(self, ticket):
+        return ticket.order.order_no
+
+    @admin.display(description=_("shop"), ordering="shop__name")
+    def shop_name(self, ticket):
+        return ticket.shop.name
+
+    @admin.display(description=_("order placed at"), ordering="order__placed_at")
+    def order_placed_at(self, ticket):
+        return ticket.order.placed_at
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, ticket):
+        colour = {"pending_review": "#b45309", "awaiting_return": "#1d4ed8", "awaiting_refund": "#7c3aed",
+                  "awaiting_exchange": "#0e7490", "completed": "#15803d", "rejected": "#b91c1c"}.get(
+            ticket.status, "#4b5563")
+        late = " ⚑" if ticket.escalated_at else ""
+        return format_html('<span style="color:{};font-weight:600">{}{}</span>', colour,
+                           ticket.get_status_display(), late)
+
+    @admin.display(description=_("buyer"))
+    def buyer_account(self, ticket):
+        return ticket.buyer.account
+
+    @admin.display(description=_("level"))
+    def buyer_level(self, ticket):
+        return ticket.buyer.level
+
+    @admin.display(description=_("after-sales count"))
+    def buyer_after_sales_count(self, ticket):
+        return Ticket.objects.filter(buyer_id=ticket.buyer_id).count()
+
+    @admin.display(description=_("shipping address"))
+    def buyer_address(self, ticket):
+        return ticket.buyer.address
+
+    @admin.display(description=_("shipments"))
+    def shipments(self, ticket):
+        rows = [("return", s.courier, s.tracking_no, s.created_at) for s in ticket.return_shipments.all()]
+        rows += [("replacement", o.courier, o.tracking_no, o.created_at) for o in ticket.outbounds.all()]
+        return format_html_join("\n", "<div>{}: {} {} ({})</div>", rows) or "—"
+
+    @admin.display(description=_("refunds"))
+    def refunds_list(self, ticket):
+        rows = [(r.amount, r.get_status_display(), r.gateway_reference or r.failure_reason or "")
+                for r in ticket.refunds.all()]
+        return format_html_join("\n", "<div>{} — {} {}</div>", rows) or "—"
+
+    # bulk actions
+
+    @admin.action(description=_("Approve at the computed amount (ops)"), permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        self._each(request, queryset, lambda pk: services.approve_ticket(ticket_id=pk, actor=request.user))
+
+    @admin.action(description=_("Approve the refund (finance)"), permissions=["finance"])
+    def finance_approve_selected(self, request, queryset):
+        self._each(request, queryset, lambda pk: services.finance_approve_ticket(ticket_id=pk, actor=request.user))
+
+    def _each(self, request, queryset, action) -> None:
+        done = 0
+        for pk, ticket_no in queryset.values_list("pk", "ticket_no"):
+            try:
+                action(pk)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{ticket_no}: {exc.detail}", messages.WARNING)
+        if done:
+            self.message_user(request, _("%(n)d ticket(s) done.") % {"n": done}, messages.SUCCESS)
+
+    # the review panel on the detail page
+
+    def get_urls(self):
+        return [path("<int:ticket_id>/act/", self.admin_site.admin_view(self.act_view), name="tickets_ticket_act"),
+                *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        extra = {"review_form": ReviewForm(initial={"return_address": ticket.return_address or ticket.shop.return_address})
+                 if ticket else None,
+                 "can_review": in_group(request.user, OPS), "can_finance": in_group(request.user, FINANCE),
+                 "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
+                 "act_url": reverse("admin:tickets_ticket_act", args=[object_id]) if ticket else ""}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def act_view(self, request, ticket_id):
+        ticket = get_object_or_404(Ticket, pk=ticket_id)
+        back = HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket_id]))
+        if request.method != "POST":
+            return back
+        form = ReviewForm(request.POST)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                self.message_user(request, f"{field}: {' '.join(errors)}", messages.ERROR)
+            return back
+        data, action, user = form.cleaned_data, request.POST.get("action"), request.user
+        try:
+            if action == "approve":
+                services.approve_ticket(
+                    ticket_id=ticket.pk, actor=user, refund_amount=data["refund_amount"], fee_reason=data["fee_reason"],
+                    refund_shipping=data["refund_shipping"], refund_coupon=data["refund_coupon"],
+                    refund_virtual_currency=data["refund_virtual_currency"],
+                    return_address=data["return_address"] or None)
+            elif action == "reject":
+                services.reject_ticket(ticket_id=ticket.pk, actor=user, reason=data["reason"])
+            elif action == "compensate":
+                services.compensate_ticket(ticket_id=ticket.pk, actor=user, amount=data["refund_amount"],
+                                           note=request.POST.get("note", ""))
+            elif action == "finance_approve":
+                services.finance_approve_ticket(ticket_id=ticket.pk, actor=user)
+            elif action == "finance_reject":
+                services.finance_reject_ticket(ticket_id=ticket.pk, actor=user, reason=data["reason"])
+            elif action == "note":
+                services.add_note(ticket_id=ticket.pk, actor=user, text=request.POST.get("note", ""))
+            else:
+                self.message_user(request, _("Unknown action."), messages.ERROR)
+                return back
+        except DomainError as exc:
+            self.message_user(request, f"{exc.field + ': ' if exc.field else ''}{exc.detail}", messages.ERROR)
+            return back
+        self.message_user(request, _("Done: %(action)s.") % {"action": action.replace("_", " ")}, messages.SUCCESS)
+        return back
+
+    def get_inline_instances(self, request, obj=None):
+        return super().get_inline_instances(request, obj) if obj else []

@@ -1,0 +1,324 @@
+"""Ticket endpoints: buyers (claims, uploads, shipping back, confirming), ops, finance. Views parse,
+call one service, and shape the answer; every rule lives in the services."""
+
+from decimal import Decimal
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aftersales.api import InGroup, MoneyField, error_responses, validate
+from aftersales.errors import NotFound
+from aftersales.idempotency import idempotent
+from aftersales.roles import FINANCE, OPS, WAREHOUSE
+from tickets import selectors, services
+from tickets.api.serializers import (
+    NoteOutput,
+    PhotoOutput,
+    StaffTicketOutput,
+    StaffTicketRowOutput,
+    TicketOutput,
+    TicketSummaryOutput,
+)
+from tickets.models import Ticket
+from tickets.uploads import store_upload
+
+IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                               description="Replays the first response for the same key and body (≥ 24 h).")
+MAX_ID = 2**62
+
+
+def buyer_detail(ticket_no: str, request) -> Response:
+    ticket = selectors.get_ticket_for_buyer(ticket_no=ticket_no, user=request.user)
+    return Response(TicketOutput(ticket, context={"request": request}).data)
+
+
+def staff_detail(ticket_no: str, request, code=status.HTTP_200_OK) -> Response:
+    ticket = selectors.get_ticket_for_staff(ticket_no=ticket_no, user=request.user)
+    return Response(StaffTicketOutput(ticket, context={"request": request}).data, status=code)
+
+
+def staff_ticket_id(ticket_no: str, user) -> int:
+    pk = Ticket.objects.filter(ticket_no=ticket_no).values_list("pk", flat=True).first()
+    if pk is None:
+        raise NotFound("No such ticket.", field="ticket_no")
+    return pk
+
+
+def buyer_ticket_id(ticket_no: str, user) -> int:
+    pk = Ticket.objects.filter(ticket_no=ticket_no, buyer__user=user).values_list("pk", flat=True).first()
+    if pk is None:
+        raise NotFound("No such ticket.", field="ticket_no")
+    return pk
+
+
+# --------------------------------------------------------------------------------------------- buyer
+
+
+class UploadView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="upload_photo", tags=["buyer"],
+        request={"multipart/form-data": inline_serializer("UploadInput", {"file": serializers.FileField()})},
+        responses={201: PhotoOutput, **error_responses(400)}, parameters=[IDEMPOTENCY],
+        description="A claim photo: JPEG, PNG or WebP, checked by decoding, re-encoded without metadata.")
+    @idempotent
+    def post(self, request):
+        upload = store_upload(actor=request.user, file=request.FILES.get("file"))
+        return Response(PhotoOutput(upload, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class TicketFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Ticket.Status.choices)
+    type = django_filters.ChoiceFilter(choices=Ticket.Type.choices)
+    order_no = django_filters.CharFilter(field_name="order__order_no")
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "type", "order_no"]
+
+
+class TicketListCreateView(generics.ListAPIView):
+    serializer_class = TicketSummaryOutput
+    filterset_class = TicketFilter
+
+    class SubmitTicketInput(serializers.Serializer):
+        class ClaimLine(serializers.Serializer):
+            order_line_id = serializers.CharField(max_length=64)
+            quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+        order_no = serializers.CharField(max_length=64)
+        type = serializers.ChoiceField(choices=Ticket.Type.choices)
+        reason_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+        description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+        lines = ClaimLine(many=True, allow_empty=False, max_length=200)
+        photo_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+                                          required=False, default=list, max_length=50)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Ticket.objects.none()
+        return selectors.list_tickets_for_buyer(user=self.request.user)
+
+    @extend_schema(operation_id="list_my_tickets", tags=["buyer"], responses={200: TicketSummaryOutput(many=True),
+                                                                              **error_responses(400)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="submit_ticket", tags=["buyer"], request=SubmitTicketInput, parameters=[IDEMPOTENCY],
+        responses={201: TicketOutput, **error_responses(400, 403, 404, 422)},
+        examples=[OpenApiExample("Two bad apples", request_only=True, value={
+            "order_no": "SO1001", "type": "refund_only", "reason_id": 1, "description": "2 arrived bruised",
+            "lines": [{"order_line_id": "SO1001-1", "quantity": 2}], "photo_ids": [17]})],
+        description="Submit a claim. Refused outside the window, above what is claimable, or with a reason "
+                    "that does not fit: nothing is created then.")
+    @idempotent
+    def post(self, request):
+        data = validate(self.SubmitTicketInput, request.data)
+        ticket = services.submit_ticket(actor=request.user, **{**data, "lines": [dict(x) for x in data["lines"]]})
+        response = buyer_detail(ticket.ticket_no, request)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class TicketDetailView(APIView):
+    @extend_schema(operation_id="get_my_ticket", tags=["buyer"], responses={200: TicketOutput, **error_responses(404)})
+    def get(self, request, ticket_no):
+        return buyer_detail(ticket_no, request)
+
+
+class CancelView(APIView):
+    @extend_schema(operation_id="cancel_ticket", tags=["buyer"], request=None,
+                   responses={200: TicketOutput, **error_responses(404, 409)})
+    def post(self, request, ticket_no):
+        services.cancel_ticket(ticket_id=buyer_ticket_id(ticket_no, request.user), actor=request.user)
+        return buyer_detail(ticket_no, request)
+
+
+class ReturnShipmentView(APIView):
+    class ReturnShipmentInput(serializers.Serializer):
+        courier = serializers.CharField(max_length=100)
+        tracking_no = serializers.CharField(max_length=100)
+
+    @extend_schema(operation_id="record_return_shipment", tags=["buyer"], request=ReturnShipmentInput,
+                   responses={200: TicketOutput, **error_responses(400, 404, 409)})
+    def post(self, request, ticket_no):
+        ticket_id = buyer_ticket_id(ticket_no, request.user)
+        data = validate(self.ReturnShipmentInput, request.data)
+        services.record_return_shipment(ticket_id=ticket_id, actor=request.user, **data)
+        return buyer_detail(ticket_no, request)
+
+
+class ConfirmReceiptView(APIView):
+    @extend_schema(operation_id="confirm_receipt", tags=["buyer"], request=None,
+                   responses={200: TicketOutput, **error_responses(404, 409)})
+    def post(self, request, ticket_no):
+        services.confirm_receipt(ticket_id=buyer_ticket_id(ticket_no, request.user), actor=request.user)
+        return buyer_detail(ticket_no, request)
+
+
+# --------------------------------------------------------------------------------------------- staff
+
+
+class StaffTicketFilter(django_filters.FilterSet):
+    ticket_no = django_filters.CharFilter()
+    order_no = django_filters.CharFilter(field_name="order__order_no")
+    shop = django_filters.CharFilter(field_name="shop__code")
+    status = django_filters.MultipleChoiceFilter(choices=Ticket.Status.choices)
+    type = django_filters.ChoiceFilter(choices=Ticket.Type.choices)
+    applied_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    applied_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    ordered_from = django_filters.IsoDateTimeFilter(field_name="order__placed_at", lookup_expr="gte")
+    ordered_to = django_filters.IsoDateTimeFilter(field_name="order__placed_at", lookup_expr="lt")
+    approved = django_filters.BooleanFilter(field_name="approved_at", lookup_expr="isnull", exclude=True,
+                                            label="approved by review")
+
+    class Meta:
+        model = Ticket
+        fields = []
+
+
+class StaffTicketListView(generics.ListAPIView):
+    permission_classes = [InGroup(OPS, FINANCE, WAREHOUSE)]
+    serializer_class = StaffTicketRowOutput
+    filterset_class = StaffTicketFilter
+
+    def get_queryset(self):
+        return selectors.list_tickets_for_staff()
+
+    @extend_schema(operation_id="staff_list_tickets", tags=["staff"],
+                   responses={200: StaffTicketRowOutput(many=True), **error_responses(400, 403)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class StaffTicketDetailView(APIView):
+    permission_classes = [InGroup(OPS, FINANCE, WAREHOUSE)]
+
+    @extend_schema(operation_id="staff_get_ticket", tags=["staff"],
+                   responses={200: StaffTicketOutput, **error_responses(403, 404)})
+    def get(self, request, ticket_no):
+        return staff_detail(ticket_no, request)
+
+
+class ApproveView(APIView):
+    permission_classes = [InGroup(OPS)]
+
+    class ApproveInput(serializers.Serializer):
+        refund_amount = MoneyField(required=False, min_value=Decimal("0"))
+        fee_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+        refund_shipping = serializers.BooleanField(required=False, allow_null=True, default=None)
+        refund_coupon = serializers.BooleanField(required=False, allow_null=True, default=None)
+        refund_virtual_currency = serializers.BooleanField(required=False, allow_null=True, default=None)
+        return_address = serializers.CharField(max_length=500, required=False)
+        return_contact = serializers.CharField(max_length=100, required=False)
+        return_phone = serializers.CharField(max_length=40, required=False)
+
+    @extend_schema(operation_id="ops_approve", tags=["ops"], request=ApproveInput,
+                   responses={200: StaffTicketOutput, **error_responses(400, 403, 404, 409)})
+    def post(self, request, ticket_no):
+        ticket_id = staff_ticket_id(ticket_no, request.user)
+        data = validate(self.ApproveInput, request.data)
+        services.approve_ticket(ticket_id=ticket_id, actor=request.user, **data)
+        return staff_detail(ticket_no, request)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class RejectView(APIView):
+    permission_classes = [InGroup(OPS)]
+
+    @extend_schema(operation_id="ops_reject", tags=["ops"], request=ReasonInput,
+                   responses={200: StaffTicketOutput, **error_responses(400, 403, 404, 409)})
+    def post(self, request, ticket_no):
+        ticket_id = staff_ticket_id(ticket_no, request.user)
+        data = validate(ReasonInput, request.data)
+        services.reject_ticket(ticket_id=ticket_id, actor=request.user, **data)
+        return staff_detail(ticket_no, request)
+
+
+class CompensateView(APIView):
+    permission_classes = [InGroup(OPS)]
+
+    class CompensateInput(serializers.Serializer):
+        amount = MoneyField(min_value=Decimal("0"))
+        note = serializers.CharField(max_length=2000)
+
+    @extend_schema(operation_id="ops_compensate", tags=["ops"], request=CompensateInput,
+                   responses={200: StaffTicketOutput, **error_responses(400, 403, 404, 409)})
+    def post(self, request, ticket_no):
+        ticket_id = staff_ticket_id(ticket_no, request.user)
+        data = validate(self.CompensateInput, request.data)
+        services.compensate_ticket(ticket_id=ticket_id, actor=request.user, **data)
+        return staff_detail(ticket_no, request)
+
+
+class NotesView(APIView):
+    permission_classes = [InGroup(OPS, FINANCE, WAREHOUSE)]
+
+    class NoteInput(serializers.Serializer):
+        text = serializers.CharField(max_length=2000)
+
+    @extend_schema(operation_id="add_note", tags=["staff"], request=NoteInput,
+                   responses={201: NoteOutput, **error_responses(400, 403, 404)})
+    def post(self, request, ticket_no):
+        ticket_id = staff_ticket_id(ticket_no, request.user)
+        data = validate(self.NoteInput, request.data)
+        note = services.add_note(ticket_id=ticket_id, actor=request.user, **data)
+        return Response(NoteOutput(note).data, status=status.HTTP_201_CREATED)
+
+
+class FinanceApproveView(APIView):
+    permission_classes = [InGroup(FINANCE)]
+
+    @extend_schema(operation_id="finance_approve", tags=["finance"], request=None,
+                   responses={200: StaffTicketOutput, **error_responses(403, 404, 409)},
+                   description="Executes the refund (once, whatever retries or double clicks happen).")
+    def post(self, request, ticket_no):
+        services.finance_approve_ticket(ticket_id=staff_ticket_id(ticket_no, request.user), actor=request.user)
+        return staff_detail(ticket_no, request)
+
+
+class FinanceRejectView(APIView):
+    permission_classes = [InGroup(FINANCE)]
+
+    @extend_schema(operation_id="finance_reject", tags=["finance"], request=ReasonInput,
+                   responses={200: StaffTicketOutput, **error_responses(400, 403, 404, 409)})
+    def post(self, request, ticket_no):
+        ticket_id = staff_ticket_id(ticket_no, request.user)
+        data = validate(ReasonInput, request.data)
+        services.finance_reject_ticket(ticket_id=ticket_id, actor=request.user, **data)
+        return staff_detail(ticket_no, request)
+
+
+class FinanceRefundListView(generics.ListAPIView):
+    """The finance refund list: only tickets ops approved, waiting for the money to go back."""
+
+    permission_classes = [InGroup(FINANCE)]
+    serializer_class = StaffTicketRowOutput
+
+    def get_queryset(self):
+        return selectors.list_tickets_for_staff().filter(
+            selectors.approved_by_review(), status=Ticket.Status.AWAITING_REFUND)
+
+    @extend_schema(operation_id="finance_refund_list", tags=["finance"],
+                   responses={200: StaffTicketRowOutput(many=True), **error_responses(403)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class PingView(APIView):
+    """A trivial authenticated endpoint: the baseline the benchmarks compare against."""
+
+    @extend_schema(operation_id="ping", tags=["meta"],
+                   responses={200: inline_serializer("Ping", {"user": serializers.CharField()})})
+    def get(self, request):
+        return Response({"user": request.user.get_username()})

@@ -1,0 +1,205 @@
+"""manage.py seed_demo: demo shops, buyers, orders, one staff user per role, and tickets in every state.
+
+Orders go in through the order import; tickets through the services (tickets.journeys), so every
+timeline is real. Idempotent: a second run adds nothing (each demo order is made once, and its
+ticket only when the order is new).
+"""
+
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from PIL import Image
+from rest_framework.authtoken.models import Token
+
+from aftersales import clock
+from orders.models import Order, Shop
+from orders.services import import_order
+from reasons.models import Reason
+from tickets import journeys, services
+from tickets.models import Ticket
+from tickets.uploads import store_upload
+
+PASSWORD = "demo-pass-2026"
+STAFF = [("admin", None), ("ops", "ops"), ("finance", "finance"), ("warehouse", "warehouse"), ("service", "service")]
+BUYERS = [("alice", 3, "Room 1201, 88 Century Avenue, Pudong, Shanghai"),
+          ("bob", 1, "12 Garden Road, Hangzhou")]
+SHOPS = {"FRESH": ("Fresh Farm", "Returns, Fresh Farm depot, 5 Cold Chain Road, Shanghai"),
+         "HOME": ("Home Goods", "Returns desk, Home Goods warehouse, 9 Logistics Park, Suzhou")}
+S, T = Ticket.Status, Ticket.Type
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and print the logins."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            staff = self._staff()
+            buyers = self._buyers()
+            self._shops()
+        made = self._tickets(staff, buyers)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({made} new tickets, "
+                                             f"{Ticket.objects.count()} in all)."))
+        self._print_logins(buyers)
+
+    # people and shops
+
+    def _staff(self) -> dict:
+        User = get_user_model()
+        users = {}
+        for username, group in STAFF:
+            user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True})
+            if created:
+                user.set_password(PASSWORD)
+                user.is_superuser = group is None
+                user.save()
+                if group:
+                    user.groups.add(Group.objects.get(name=group))
+                    if group != "service":
+                        self._grant_admin_views(user)
+            users[group or "admin"] = user
+        return users
+
+    def _grant_admin_views(self, user) -> None:
+        from django.contrib.auth.models import Permission
+
+        perms = Permission.objects.filter(codename__in=[
+            "view_ticket", "view_order", "view_orderline", "view_buyer", "view_shop", "view_reason",
+            "view_refund", "view_inbound", "view_outbound", "view_policy"])
+        user.user_permissions.add(*perms)
+
+    def _buyers(self) -> dict:
+        buyers = {}
+        for account, level, address in BUYERS:
+            # The buyer and their login come from the order import; give the demo login a password.
+            order = self._order(account, "HOME", "DEMO-WELCOME", status="delivered", days_ago=30,
+                                lines=[("general", "Welcome mug", "19.90", 1)], address=address, level=level)
+            user = order.buyer.user
+            if not user.has_usable_password():
+                user.set_password(PASSWORD)
+                user.save(update_fields=["password"])
+            buyers[account] = order.buyer
+        return buyers
+
+    def _shops(self) -> None:
+        for code, (name, address) in SHOPS.items():
+            Shop.objects.filter(code=code).update(return_address=address, return_contact=f"{name} returns",
+                                                  return_phone="400-820-8820")
+
+    # orders through the import
+
+    def _order(self, account, shop, suffix, *, status, days_ago=1.0, lines, shipping="0.00", coupon="0.00",
+               address="", level=1) -> Order:
+        order_no = f"{suffix}-{account}".upper()
+        existing = Order.objects.filter(order_no=order_no).first()
+        if existing is not None:
+            return existing
+        now = clock.now()
+        placed = now - timedelta(days=days_ago + 2)
+        goods = sum(Decimal(price) * qty for _, _, price, qty in lines)
+        data = {
+            "order_no": order_no, "shop": {"code": shop, "name": SHOPS[shop][0]},
+            "buyer": {"account": account, "level": level, "address": address or dict(
+                (a, ad) for a, _, ad in BUYERS).get(account, "")},
+            "status": status, "placed_at": placed.isoformat(), "paid_at": placed.isoformat(),
+            "shipped_at": (placed + timedelta(days=1)).isoformat() if status != "unshipped" else None,
+            "delivered_at": (now - timedelta(days=days_ago)).isoformat() if status == "delivered" else None,
+            "shipping_fee": shipping, "coupon_discount": coupon, "virtual_currency": "0.00",
+            "amount_paid": str(goods - Decimal(coupon) + Decimal(shipping)),
+            "lines": [{"line_id": f"{order_no}-{i + 1}", "sku": sku.upper().replace(" ", "-")[:20],
+                       "product_name": sku, "product_code": f"P-{i + 1:03d}", "category": category,
+                       "unit_price": price, "quantity": qty}
+                      for i, (category, sku, price, qty) in enumerate(lines)],
+        }
+        return import_order(data).order
+
+    # tickets through the services
+
+    def _tickets(self, staff, buyers) -> int:
+        made = 0
+        general = [("general", "Ceramic teapot", "89.00", 1), ("general", "Tea cups (set of 4)", "45.00", 2)]
+        fresh = [("fresh", "Apples x10", "5.00", 10)]
+        for ticket_type, states in journeys.PATHS.items():
+            for status in states:
+                account = "alice" if status not in (S.REJECTED, S.CLOSED) else "bob"
+                shop, lines, reason = ("HOME", general, "quality_issue")
+                if ticket_type == T.REFUND_ONLY:
+                    shop, lines, reason = ("FRESH", fresh, "damaged_in_transit")
+                made += self._ticket(f"DEMO-{ticket_type[:3]}-{status[:12]}", account, shop, lines, ticket_type,
+                                     reason, status, staff)
+        # The seeds' own cases.
+        made += self._ticket("DEMO-FRUIT", "alice", "FRESH", fresh, T.REFUND_ONLY, "quality_issue",
+                             S.PENDING_REVIEW, staff, quantities=[2],
+                             description="Paid 50 for 10 fruits, 2 were bad [000].")
+        made += self._ticket("DEMO-UNSHIPPED", "bob", "HOME", [("general", "Desk lamp", "50.00", 1)],
+                             T.REFUND_ONLY, "changed_mind", None, staff, order_status="unshipped",
+                             shipping="10.00", coupon="5.00",
+                             description="Ordered by mistake: auto-approved and refunded (45 goods + 10 shipping).")
+        made += self._ticket("DEMO-NOREASON", "alice", "HOME", [("general", "Linen shirt", "199.00", 1)],
+                             T.RETURN_REFUND, "no_reason_7d", S.PENDING_REVIEW, staff,
+                             description="Does not suit me.")
+        made += self._compensation(staff)
+        return made
+
+    def _ticket(self, suffix, account, shop, lines, ticket_type, reason_code, status, staff, *, quantities=None,
+                order_status="delivered", shipping="0.00", coupon="0.00", description="") -> int:
+        order_no = f"{suffix}-{account}".upper()
+        if Order.objects.filter(order_no=order_no).exists():
+            return 0
+        order = self._order(account, shop, suffix, status=order_status, lines=lines, shipping=shipping,
+                            coupon=coupon)
+        order_lines = list(order.lines.all())
+        quantities = quantities or [ol.quantity for ol in order_lines]
+        needs_photos = ticket_type == T.EXCHANGE or Reason.objects.get(code=reason_code).requires_photos or (
+            order_lines[0].category == "fresh")
+        photos = [self._photo(order.buyer.user).pk for _ in range(2 if needs_photos else 0)]
+        ticket = services.submit_ticket(
+            actor=order.buyer.user, order_no=order.order_no, type=ticket_type,
+            reason_id=Reason.objects.get(code=reason_code).pk, photo_ids=photos,
+            description=description or "Arrived damaged: see photos.",
+            lines=[{"order_line_id": ol.line_id, "quantity": q} for ol, q in zip(order_lines, quantities,
+                                                                                strict=True)])
+        if status is not None:
+            journeys.advance(ticket, status, staff=staff)
+        if status in (S.PENDING_REVIEW, S.AWAITING_RETURN):
+            services.add_note(ticket_id=ticket.pk, actor=staff["ops"],
+                              text="Checked photos; waiting for the buyer." if status == S.PENDING_REVIEW
+                              else "Approved; waiting for goods back.")
+        return 1
+
+    def _compensation(self, staff) -> int:
+        order_no = "DEMO-COMP-ALICE"
+        if Order.objects.filter(order_no=order_no).exists():
+            return 0
+        order = self._order("alice", "HOME", "DEMO-COMP", status="delivered",
+                            lines=[("general", "Wool coat", "218.00", 1)])
+        ticket = services.submit_ticket(
+            actor=order.buyer.user, order_no=order.order_no, type=T.RETURN_REFUND,
+            reason_id=Reason.objects.get(code="not_as_described").pk, description="Small stain on the sleeve.",
+            photo_ids=[self._photo(order.buyer.user).pk],
+            lines=[{"order_line_id": order.lines.get().line_id, "quantity": 1}])
+        services.compensate_ticket(ticket_id=ticket.pk, actor=staff["ops"], amount=Decimal("43.60"),
+                                   note="Stain: offered compensation 43.60 (20% cap), buyer agreed to keep it.")
+        return 1
+
+    def _photo(self, user):
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 48), (200, 60, 40)).save(buffer, "PNG")
+        return store_upload(actor=user, file=SimpleUploadedFile("photo.png", buffer.getvalue(), "image/png"))
+
+    def _print_logins(self, buyers) -> None:
+        out = self.stdout.write
+        out("")
+        out("Open http://127.0.0.1:8000/admin/  (API docs: http://127.0.0.1:8000/api/docs/)")
+        out(f"Staff logins (password for all: {PASSWORD}):")
+        for username, group in STAFF:
+            out(f"  {username:<10} {'superuser' if group is None else 'role ' + group}")
+        out(f"Buyer logins (password {PASSWORD}; API tokens below):")
+        for account, buyer in buyers.items():
+            token, _ = Token.objects.get_or_create(user=buyer.user)
+            out(f"  {account:<10} Authorization: Token {token.key}")

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from tickets.deadlines import run_deadlines
+
+
+@shared_task(acks_late=True)
+def run_deadlines_task() -> dict:
+    """The periodic deadline sweep (schedule editable in admin: Periodic tasks)."""
+    return dict(run_deadlines())

@@ -1,0 +1,59 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.views import APIView
+
+from aftersales.api import InGroup, error_responses, validate
+from aftersales.roles import WAREHOUSE
+from tickets.api.serializers import StaffTicketOutput
+from tickets.api.views import staff_detail, staff_ticket_id
+from warehouse import services
+
+
+class InboundView(APIView):
+    """After-sales inbound: the returned goods arrived and were inspected."""
+
+    permission_classes = [InGroup(WAREHOUSE)]
+
+    class InboundInput(serializers.Serializer):
+        class InboundLine(serializers.Serializer):
+            order_line_id = serializers.CharField(max_length=64)
+            quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+            accepted = serializers.BooleanField()
+
+        ticket_no = serializers.CharField(max_length=32)
+        lines = InboundLine(many=True, allow_empty=False, max_length=200)
+        note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    @extend_schema(operation_id="warehouse_inbound", tags=["warehouse"], request=InboundInput,
+                   responses={201: StaffTicketOutput, **error_responses(400, 403, 404, 409)})
+    def post(self, request):
+        data = validate(self.InboundInput, request.data)
+        ticket_id = staff_ticket_id(data["ticket_no"], request.user)
+        services.record_inbound(ticket_id=ticket_id, actor=request.user, note=data["note"],
+                                lines=[dict(x) for x in data["lines"]])
+        return staff_detail(data["ticket_no"], request, code=status.HTTP_201_CREATED)
+
+
+class OutboundView(APIView):
+    """After-sales outbound: the replacement left, with courier and tracking number."""
+
+    permission_classes = [InGroup(WAREHOUSE)]
+
+    class OutboundInput(serializers.Serializer):
+        class OutboundLine(serializers.Serializer):
+            order_line_id = serializers.CharField(max_length=64)
+            quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+        ticket_no = serializers.CharField(max_length=32)
+        lines = OutboundLine(many=True, allow_empty=False, max_length=200)
+        courier = serializers.CharField(max_length=100)
+        tracking_no = serializers.CharField(max_length=100)
+
+    @extend_schema(operation_id="warehouse_outbound", tags=["warehouse"], request=OutboundInput,
+                   responses={201: StaffTicketOutput, **error_responses(400, 403, 404, 409)})
+    def post(self, request):
+        data = validate(self.OutboundInput, request.data)
+        ticket_id = staff_ticket_id(data["ticket_no"], request.user)
+        services.record_outbound(ticket_id=ticket_id, actor=request.user, courier=data["courier"],
+                                 tracking_no=data["tracking_no"], lines=[dict(x) for x in data["lines"]])
+        return staff_detail(data["ticket_no"], request, code=status.HTTP_201_CREATED)
