@@ -46,3 +46,12 @@ def buyer(db):
 
 def pytest_report_header(config):
     return f"database: {django_settings.DATABASES['default']['ENGINE']} {django_settings.DATABASES['default'].get('NAME')}"
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests flush the database; restore what the data migrations installed (roles, reasons,
+    policies, schedules) afterwards, so later tests find it."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}))
