@@ -12,7 +12,9 @@ export UV_PYTHON := $(shell command -v $(PYTHON))
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/aftersales)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install lint bench-api check-deploy
+.PHONY: demo test install lint bench-api chromium
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,12 +26,17 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.synced
 
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
 demo: install
 	DEBUG=1 $(VENV)/bin/python manage.py migrate --noinput
 	DEBUG=1 $(VENV)/bin/python manage.py seed_demo
 	DEBUG=1 $(VENV)/bin/python manage.py runserver 127.0.0.1:8000 --noreload
 
-test: install
+test: install chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) SECRET_KEY=test-only-secret $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.conf import settings as django_settings
 
@@ -48,10 +50,24 @@ def pytest_report_header(config):
     return f"database: {django_settings.DATABASES['default']['ENGINE']} {django_settings.DATABASES['default'].get('NAME')}"
 
 
-def pytest_collection_modifyitems(items):
-    """Transactional tests flush the database; restore what the data migrations installed (roles, reasons,
-    policies, schedules) afterwards, so later tests find it."""
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        if marker is not None and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
-            item.add_marker(pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}))
+
+REFERENCE_DATA = ["aftersales.migrations.0002_roles:create_roles", "policies.migrations.0002_defaults:install_defaults",
+                  "reasons.migrations.0002_defaults:install_defaults", "tickets.migrations.0002_periodic_tasks:install"]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """What the data migrations install (roles, policies, reasons, schedules) is there for every test, also
+    after a transactional test flushed the database: installed again with the migrations' own functions."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name="service").exists():
+        return
+    for target in REFERENCE_DATA:
+        module, function = target.split(":")
+        getattr(importlib.import_module(module), function)(apps, None)

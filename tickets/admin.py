@@ -257,7 +257,7 @@ class TicketAdmin(admin.ModelAdmin):
         form = ReviewForm(request.POST)
         if not form.is_valid():
             for field, errors in form.errors.items():
-                self.message_user(request, f"{field}: {' '.join(errors)}", messages.ERROR)
+                self.message_user(request, f"{_label(field)}: {' '.join(errors)}", messages.ERROR)
             return back
         data, action, user = form.cleaned_data, request.POST.get("action"), request.user
         try:
@@ -282,10 +282,15 @@ class TicketAdmin(admin.ModelAdmin):
                 self.message_user(request, _("Unknown action."), messages.ERROR)
                 return back
         except DomainError as exc:
-            self.message_user(request, f"{exc.field + ': ' if exc.field else ''}{exc.detail}", messages.ERROR)
+            self.message_user(request, f"{_label(exc.field) + ': ' if exc.field else ''}{exc.detail}", messages.ERROR)
             return back
         self.message_user(request, _("Done: %(action)s.") % {"action": action.replace("_", " ")}, messages.SUCCESS)
         return back
 
     def get_inline_instances(self, request, obj=None):
         return super().get_inline_instances(request, obj) if obj else []
+
+
+def _label(field: str) -> str:
+    """"fee_reason" → "Fee reason": staff read field names, not code."""
+    return field.replace("_", " ").capitalize()

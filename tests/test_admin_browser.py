@@ -1,0 +1,77 @@
+"""The review page in a real browser (headless Chromium): ops decides, finance pays, what they see."""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.factories import make_order, submit
+from tickets import journeys
+from tickets.models import Ticket
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
+    # synchronous, so Django's guard against ORM use from async code does not apply here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def login(browser, live_server, username):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pass-1234")
+    page.click("input[type=submit]")
+    return page
+
+
+def test_ops_lowers_the_amount_only_with_a_reason_and_finance_pays(browser, live_server, staff, buyer):
+    order = make_order(buyer=buyer, lines=[("general", "120.00", 1, None)])
+    ticket = submit(order, type="refund_only", reason_code="missing_parts", photos=1)
+    page = login(browser, live_server, "ops1")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/?status__exact=pending_review")
+    page.click(f"text={ticket.ticket_no}")
+    expect(page.locator("#review-panel")).to_contain_text("120.00")
+
+    page.fill("#id_refund_amount", "100.00")
+    page.click("button[value=approve]")
+    expect(page.locator(".messagelist")).to_contain_text("Fee reason: This field is required")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.PENDING_REVIEW
+
+    page.fill("#id_refund_amount", "100.00")
+    page.fill("#id_fee_reason", "Box opened: 20.00 restocking fee agreed with the buyer")
+    page.click("button[value=approve]")
+    expect(page.locator(".messagelist")).to_contain_text("Done")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.refund_amount, ticket.service_fee) == (
+        Ticket.Status.AWAITING_REFUND, Decimal("100.00"), Decimal("20.00"))
+    expect(page.locator("#review-panel")).not_to_contain_text("Reject")  # decided: no more buttons for ops
+
+    finance = login(browser, live_server, "finance1")
+    finance.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+    expect(finance.locator("#finance-form")).to_contain_text("Refund 100.00")
+    finance.click("button[value=finance_approve]")
+    expect(finance.locator(".messagelist")).to_contain_text("Done")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.COMPLETED
+    assert ticket.refunds.get().amount == Decimal("100.00")
+
+
+def test_a_warehouse_clerk_sees_no_review_buttons(browser, live_server, staff, buyer):
+    ticket = journeys.advance(submit(make_order(buyer=buyer)), Ticket.Status.PENDING_REVIEW, staff=staff)
+    page = login(browser, live_server, "warehouse1")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+
+    expect(page.locator("#note-form")).to_be_visible()
+    expect(page.locator("button[value=approve]")).to_have_count(0)
+    expect(page.locator("button[value=finance_approve]")).to_have_count(0)
