@@ -1,8 +1,10 @@
 """Walk a ticket to a given status through the real services (seed_demo and tests use this; nothing
 here writes the status field). Each step is what a person or the system would do next."""
 
+from datetime import timedelta
 from decimal import Decimal
 
+from aftersales import clock
 from refunds.models import Refund
 from refunds.services import execute_refund
 from tickets import services
@@ -67,7 +69,9 @@ def confirm(ticket, staff):
 
 
 def close(ticket, staff):
-    services.close_ticket(ticket_id=ticket.pk, reason="The goods were not sent back before the return deadline.")
+    # The system closes only once the return deadline has passed: act at that moment.
+    with clock.frozen_at(max(clock.now(), ticket.return_deadline + timedelta(seconds=1))):
+        services.close_ticket(ticket_id=ticket.pk, reason="The goods were not sent back before the return deadline.")
 
 
 def compensate(ticket, staff):

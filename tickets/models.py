@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from aftersales import clock
 from aftersales.history import tracked
 
 
@@ -31,6 +32,14 @@ def _goods_come_back(ticket) -> bool:
 
 def _no_return_shipment(ticket) -> bool:
     return not ticket.return_shipments.exists()
+
+
+def _goods_not_received(ticket) -> bool:
+    return ticket.goods_received_at is None
+
+
+def _return_deadline_passed(ticket) -> bool:
+    return ticket.return_deadline is not None and ticket.return_deadline < clock.now()
 
 
 def _no_refund_open(ticket) -> bool:
@@ -81,7 +90,8 @@ class Ticket(models.Model):
     reason = models.ForeignKey("reasons.Reason", on_delete=models.PROTECT, related_name="tickets")
     description = models.TextField(blank=True, max_length=2000)
 
-    # Money (SPEC §5). refund_amount = goods + shipping + coupon + virtual currency − service fee.
+    # Money (SPEC §5). refund_amount is cash to the original payment method: goods + shipping − service
+    # fee. coupon_refund and virtual_currency_refund go back in kind (the coupon, the points), beside it.
     goods_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     shipping_refund = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     coupon_refund = models.DecimalField(max_digits=12, decimal_places=2, default=0)
@@ -174,9 +184,9 @@ class Ticket(models.Model):
         pass
 
     @transition(field=status, source=[S.PENDING_REVIEW, S.AWAITING_RETURN], target=S.CANCELLED,
-                conditions=[_no_return_shipment])
+                conditions=[_no_return_shipment, _goods_not_received])
     def cancel(self):
-        """The buyer withdraws, as long as no goods are on their way back."""
+        """The buyer withdraws, as long as no goods are on their way back or already in the warehouse."""
 
     @transition(field=status, source=S.AWAITING_RETURN, target=S.AWAITING_RETURN,
                 conditions=[_goods_come_back])
@@ -192,9 +202,9 @@ class Ticket(models.Model):
         return self.Status.AWAITING_EXCHANGE if self.type == self.Type.EXCHANGE else self.Status.AWAITING_REFUND
 
     @transition(field=status, source=S.AWAITING_RETURN, target=S.CLOSED,
-                conditions=[_goods_come_back, _no_return_shipment])
+                conditions=[_goods_come_back, _no_return_shipment, _return_deadline_passed])
     def close(self):
-        """The return deadline passed with nothing sent back."""
+        """The return deadline passed with nothing sent back (not a second before)."""
 
     @transition(field=status, source=S.AWAITING_REFUND, target=S.AWAITING_REFUND,
                 conditions=[_no_refund_open])

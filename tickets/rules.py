@@ -50,8 +50,9 @@ def windows_for(order: Order, category: str, policies: Policies) -> list[Window]
         return [Window("fresh_quality", frozenset({REFUND_ONLY, RETURN_REFUND, EXCHANGE}),
                        delivered + policies.hours("fresh_claim_hours"), quality_only=True, buyer_reasons=False)]
     return [
-        # 7-day no-reason return from receipt [004][002]; buyer's reasons send goods back.
-        Window("no_reason", frozenset({RETURN_REFUND}), delivered + policies.days("no_reason_days"),
+        # 7-day no-reason return (or exchange, e.g. for size) from receipt [004][002]; buyer's reasons
+        # send the goods back, at the buyer's cost.
+        Window("no_reason", frozenset({RETURN_REFUND, EXCHANGE}), delivered + policies.days("no_reason_days"),
                shop_reasons=False),
         # Problems on the shop's or the carrier's side; refund only where the goods are not worth
         # sending back, which the reason's own flags decide.

@@ -111,10 +111,13 @@ def _own_ticket(ticket_id: int, actor) -> Ticket:
 
 
 def line_amounts(order: Order, requested: list[tuple[OrderLine, int]], *,
-                 exclude_ticket_id: int | None = None) -> list[Decimal]:
+                 exclude_ticket_id: int | None = None,
+                 claimed: dict[int, tuple[int, Decimal]] | None = None) -> list[Decimal]:
     """The goods refund for each (line, units): quantity × paid unit amount, the last unit absorbing
-    the remainder, never above what earlier tickets left refundable (SPEC §5)."""
-    claimed = claimed_by_line([line.pk for line, _ in requested], exclude_ticket_id=exclude_ticket_id)
+    the remainder, never above what earlier tickets left refundable (SPEC §5). ``claimed``: the
+    caller's claimed_by_line for these lines, read under the same lock (saves reading it again)."""
+    if claimed is None:
+        claimed = claimed_by_line([line.pk for line, _ in requested], exclude_ticket_id=exclude_ticket_id)
     amounts = []
     for line, units in requested:
         units_before, amount_before = claimed.get(line.pk, (0, ZERO))
@@ -163,7 +166,8 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
         raise NotFound("No such order.", field="order_no")
     if type not in Ticket.Type.values:
         raise FieldInvalid(f"One of {', '.join(Ticket.Type.values)}.", field="type")
-    reason = Reason.objects.offered().filter(pk=reason_id).first() if isinstance(reason_id, int) else None
+    reason = (Reason.objects.offered().filter(pk=reason_id).first()
+              if isinstance(reason_id, int) and not isinstance(reason_id, bool) else None)
     if reason is None:
         raise FieldInvalid("No such reason.", field="reason_id")
     description = clean_text(description, field="description", required=False, limit=MAX_TEXT)
@@ -182,7 +186,7 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
                                required=rules.photos_required(order=order, categories=categories,
                                                               ticket_type=type, reason=reason))
 
-    amounts = line_amounts(order, requested)
+    amounts = line_amounts(order, requested, claimed=claimed)  # the lines are locked: same figures
     goods = sum(amounts, ZERO)
     shipping = ZERO
     if order.status == Order.Status.UNSHIPPED and _claims_whole_order(order, requested):
@@ -251,6 +255,8 @@ def _claimable_photos(actor, photo_ids, limit: int, *, required: bool) -> list[U
     if required and not photo_ids:
         raise FieldRequired("Photos are required for this claim (the damaged goods and the waybill).",
                             field="photo_ids")
+    if not photo_ids:
+        return []  # what the query below gives for no ids, without building it
     photos = list(Upload.objects.select_for_update().filter(pk__in=photo_ids, owner=actor, ticket__isnull=True))
     if len(photos) != len(photo_ids):
         raise FieldInvalid("Unknown upload, or one already attached to a claim.", field="photo_ids")
@@ -297,7 +303,9 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
         maximum = ticket.refund_amount + ticket.service_fee
         shipping = coupon = vc = ZERO
     else:
-        maximum = ticket.goods_amount + shipping + coupon + vc
+        # Cash goes back for goods and shipping; a coupon or points go back in kind, beside it, so the
+        # cash refunded never exceeds what the buyer paid.
+        maximum = ticket.goods_amount + shipping
     amount = maximum if refund_amount is None else _amount(refund_amount, field="refund_amount")
     if amount > maximum:
         raise AmountAboveMaximum(f"At most {maximum}.", field="refund_amount")
@@ -399,7 +407,8 @@ def compensation_cap(ticket: Ticket) -> Decimal:
     policy = policies.current()
     cap = ZERO
     for line in ticket.lines.select_related("order_line"):
-        if line.order_line.paid_amount < policy["compensation_cap_below"]:
+        paid_per_item = line.order_line.paid_amount / line.order_line.quantity
+        if paid_per_item < policy["compensation_cap_below"]:  # "items paid under 500" [004]: per item
             cap += money(line.refund_amount * policy["compensation_cap_percent"] / 100)
         else:
             cap += line.refund_amount
@@ -450,6 +459,8 @@ def record_return_shipment(*, ticket_id: int, actor, courier: str, tracking_no: 
 def confirm_receipt(*, ticket_id: int, actor=None) -> Ticket:
     """The buyer confirms the replacement arrived; with no actor, the system after the deadline."""
     ticket = _own_ticket(ticket_id, actor) if actor is not None else lock_ticket(ticket_id)
+    if actor is None and not (ticket.confirm_deadline is not None and ticket.confirm_deadline < clock.now()):
+        raise InvalidTransition("The system confirms receipt only once the confirmation deadline has passed.")
     before = move(ticket, "confirm_receipt")
     ticket.finished_at = clock.now()
     save_status(ticket, "finished_at")
