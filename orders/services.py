@@ -1,7 +1,7 @@
 """Order mirror upsert (SPEC §2, API.md order format): one transaction per order."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
@@ -38,6 +38,9 @@ def _str(data, key, path, *, limit: int, required: bool = True, blank: bool = Fa
         raise FieldInvalid("Must be a non-empty string.", field=path)
     if len(value) > limit:
         raise FieldInvalid(f"At most {limit} characters.", field=path)
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        # JSON can spell both; PostgreSQL stores neither (NUL in text, lone surrogates in UTF-8).
+        raise FieldInvalid("Contains characters that cannot be stored (NUL or a lone surrogate).", field=path)
     return value.strip()
 
 
@@ -53,7 +56,8 @@ def _amount(data, key, path, *, required: bool = True, default: Decimal = ZERO) 
         raise FieldInvalid("An amount as a decimal string, e.g. \"45.00\".", field=path) from None
     if not amount.is_finite() or amount < 0:
         raise FieldInvalid("Must be zero or more.", field=path)
-    if amount != amount.quantize(Decimal("0.01")) or amount > MAX_AMOUNT:
+    # The size check first: quantising a huge value (1e30) raises instead of answering.
+    if amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
         raise FieldInvalid("At most 2 decimals and 10 digits before the point.", field=path)
     return money(amount)
 
@@ -71,9 +75,16 @@ def _time(data, key, path, *, required: bool = False) -> datetime | None:
     value = _get(data, key, path, required=required)
     if value is None:
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but impossible, e.g. 30 February
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise FieldInvalid("An ISO 8601 time with its offset.", field=path)
+    try:
+        parsed = parsed.astimezone(UTC)  # the same instant; PostgreSQL refuses offsets beyond ±15:59
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it: stored, then unreadable
+        raise FieldInvalid("A time between the years 1 and 9999 in UTC.", field=path) from None
     return parsed
 
 
@@ -130,6 +141,9 @@ def parse_order(data) -> dict:
         seen.add(line["line_id"])
         lines.append(line)
     goods = sum((ln["unit_price"] * ln["quantity"] for ln in lines), ZERO)
+    if goods > MAX_AMOUNT:
+        raise FieldInvalid(f"The goods value ({goods}) is above what an order can hold ({MAX_AMOUNT}).",
+                           field="lines")
     goods_paid = order["amount_paid"] - order["shipping_fee"]
     if goods_paid < 0 or goods_paid > goods:
         raise FieldInvalid(f"amount_paid less shipping ({goods_paid}) must lie between 0 and the goods value "
@@ -185,8 +199,9 @@ def import_order(data) -> ImportResult:
             continue
         units, amount = claimed.get(current.pk, (0, ZERO))
         if ln["quantity"] < units or ln["paid_amount"] < amount:
+            at_fault = "quantity" if ln["quantity"] < units else "paid_amount"
             raise FieldInvalid(f"Tickets already claim {units} units ({amount}) of this line; it cannot shrink "
-                               f"below that.", field=f"lines.{i}.quantity")
+                               f"below that.", field=f"lines.{i}.{at_fault}")
         for key, value in ln.items():
             setattr(current, key, value)
         current.save()

@@ -18,7 +18,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, **options):
         try:
-            stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
+            # Bytes: each line is decoded on its own, so one line that is not UTF-8 is refused, not fatal.
+            stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
         created = updated = 0
@@ -30,7 +31,12 @@ class Command(BaseCommand):
             if not raw.strip():
                 continue
             try:
-                data = json.loads(raw)
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                refused.append(f"line {number}: not UTF-8 text (byte {exc.start + 1})")
+                continue
+            try:
+                data = json.loads(text)
             except (json.JSONDecodeError, RecursionError) as exc:
                 refused.append(f"line {number}: malformed JSON ({exc.msg if hasattr(exc, 'msg') else exc})")
                 continue

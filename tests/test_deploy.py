@@ -1,0 +1,74 @@
+"""Production settings: `check --deploy` is clean with a production-like environment, and the settings
+refuse to start without a SECRET_KEY when DEBUG is off."""
+
+import os
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales")
+
+
+def strong_secret_key() -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    return "".join(secrets.choice(alphabet) for _ in range(60))
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run manage.py in a fresh process with only the environment given (plus what Python needs)."""
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    base["DJANGO_SETTINGS_MODULE"] = "aftersales.settings"  # the real settings, not the test run's
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env={**base, **env},
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    env = {"DEBUG": "0", "SECRET_KEY": strong_secret_key(), "ALLOWED_HOSTS": "example.com",
+           "DATABASE_URL": DATABASE_URL}
+    env.update(overrides)
+    return env
+
+
+def test_check_deploy_is_clean_in_a_production_like_environment():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_fails_on_a_weak_secret_key():
+    """The check above can fail: a short key is a warning, and warnings fail it."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env(SECRET_KEY="short"))
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
+
+
+def test_check_deploy_fails_with_debug_on():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env(DEBUG="1"))
+
+    assert result.returncode != 0
+    assert "security.W018" in result.stderr
+
+
+def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_unset():
+    env = production_env()
+    del env["SECRET_KEY"], env["DEBUG"]
+
+    result = manage("check", **env)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_debug_alone_starts_with_the_development_key():
+    """The other side of the refusal: a developer with DEBUG=1 needs no key (and gets a dev-only one)."""
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
+                    DEBUG="1", DATABASE_URL=DATABASE_URL)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("dev-only")
