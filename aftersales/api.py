@@ -30,7 +30,11 @@ def _flatten(detail) -> dict[str, list[str]]:
     def walk(prefix: str, value) -> None:
         if isinstance(value, dict):
             for key, sub in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+                # A nested list or object's own error ("lines": not a list, empty) names that field.
+                if prefix and key == "non_field_errors":
+                    walk(prefix, sub)
+                else:
+                    walk(f"{prefix}.{key}" if prefix else str(key), sub)
         elif isinstance(value, list) and value and all(isinstance(v, (dict, list)) for v in value):
             for i, sub in enumerate(value):
                 if sub:
@@ -100,6 +104,13 @@ class CursorPagination(pagination.CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def decode_cursor(self, request):
+        # A cursor that does not decode is bad input (400 naming it), not a missing object (DRF says 404).
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
 
 
 class MoneyField(serializers.DecimalField):

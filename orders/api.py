@@ -78,7 +78,7 @@ def _own_orders(user):
 
 
 def _own_order(user, order_no: str) -> Order:
-    order = _own_orders(user).filter(order_no=order_no).first()
+    order = _own_orders(user).filter(order_no=order_no).first() if "\x00" not in order_no else None
     if order is None:
         raise NotFound("No such order.", field="order_no")
     return order

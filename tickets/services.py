@@ -28,7 +28,7 @@ from policies import services as policies
 from reasons.models import Reason
 from tickets import rules
 from tickets.models import Note, ReturnShipment, Ticket, TicketLine, TimelineEvent, Upload
-from tickets.selectors import claimed_by_line, refunded_extras
+from tickets.selectors import claimed_by_line, prime_detail, refunded_extras
 
 MAX_TEXT = 2000
 
@@ -160,10 +160,12 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     any refusal raises a domain error naming the field and creates nothing. A refund-only claim on an
     unshipped order within policy is approved and refunded with no staff step [001]."""
     now, policy = clock.now(), policies.current()
-    buyer = _buyer_of(actor)
-    order = Order.objects.filter(order_no=order_no, buyer=buyer).first()
+    order = (Order.objects.select_related("buyer").filter(order_no=order_no, buyer__user=actor).first()
+             if actor is not None and actor.is_authenticated else None)
     if order is None:
+        _buyer_of(actor)  # a caller who is no buyer at all is refused as such
         raise NotFound("No such order.", field="order_no")
+    buyer = order.buyer
     if type not in Ticket.Type.values:
         raise FieldInvalid(f"One of {', '.join(Ticket.Type.values)}.", field="type")
     reason = (Reason.objects.offered().filter(pk=reason_id).first()
@@ -199,21 +201,26 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
         intercept_requested=order.status == Order.Status.UNSHIPPED, created_at=now)
     ticket.ticket_no = f"AS{timezone.localtime(now).strftime('%Y%m%d')}{ticket.pk:06d}"  # pk: never reused
     ticket.save(update_fields=["ticket_no"])
-    TicketLine.objects.bulk_create([TicketLine(ticket=ticket, order_line=line, quantity=units, refund_amount=amount)
-                                    for (line, units), amount in zip(requested, amounts, strict=True)])
+    ticket_lines = TicketLine.objects.bulk_create([
+        TicketLine(ticket=ticket, order_line=line, quantity=units, refund_amount=amount)
+        for (line, units), amount in zip(requested, amounts, strict=True)])
     if photos:
         Upload.objects.filter(pk__in=[p.pk for p in photos]).update(ticket=ticket)
-    record_event(ticket, "submit", actor=actor, before="", changes={
+    events = [record_event(ticket, "submit", actor=actor, before="", changes={
         "lines": [[line.line_id, units, str(amount)] for (line, units), amount in zip(requested, amounts, strict=True)],
         "refund_amount": [None, str(ticket.refund_amount)],
-    })
+    })]
     if ticket.intercept_requested:
         record_event(ticket, "intercept_requested", actor=None, before=ticket.status, buyer_visible=False,
                      reason="Order not shipped yet: the warehouse is told to hold the shipment.")
+    refunds = []
     if (type == rules.REFUND_ONLY and order.status == Order.Status.UNSHIPPED
             and ticket.refund_amount <= policy["auto_approve_max_amount"]):
-        _auto_approve(ticket)
-    return ticket
+        event, refund = _auto_approve(ticket)
+        events.append(event)
+        refunds.append(refund)
+    # What the caller shows next (the 201 body) is all here already: no need to read it back.
+    return prime_detail(ticket, lines=ticket_lines, photos=photos, public_events=events, refunds=refunds)
 
 
 def _requested_lines(order: Order, lines) -> list[tuple[OrderLine, int]]:
@@ -263,16 +270,16 @@ def _claimable_photos(actor, photo_ids, limit: int, *, required: bool) -> list[U
     return photos
 
 
-def _auto_approve(ticket: Ticket) -> None:
+def _auto_approve(ticket: Ticket):
     from refunds.services import request_refund
 
     before = move(ticket, "auto_approve")
     ticket.approved_at = ticket.reviewed_at = clock.now()
     save_status(ticket, "approved_at", "reviewed_at")
-    record_event(ticket, "auto_approve", actor=None, before=before,
-                 reason="Refund only before shipment: approved by the system.",
-                 changes={"refund_amount": [None, str(ticket.refund_amount)]})
-    request_refund(ticket=ticket, actor=None)
+    event = record_event(ticket, "auto_approve", actor=None, before=before,
+                         reason="Refund only before shipment: approved by the system.",
+                         changes={"refund_amount": [None, str(ticket.refund_amount)]})
+    return event, request_refund(ticket=ticket, actor=None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Ticket endpoints: buyers (claims, uploads, shipping back, confirming), ops, finance. Views parse,
 call one service, and shape the answer; every rule lives in the services."""
 
+import datetime as dt
 from decimal import Decimal
 
 import django_filters
+from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -43,14 +45,16 @@ def staff_detail(ticket_no: str, request, code=status.HTTP_200_OK) -> Response:
 
 
 def staff_ticket_id(ticket_no: str, user) -> int:
-    pk = Ticket.objects.filter(ticket_no=ticket_no).values_list("pk", flat=True).first()
+    pk = Ticket.objects.filter(ticket_no=ticket_no).values_list("pk", flat=True).first() \
+        if selectors.storable(ticket_no) else None
     if pk is None:
         raise NotFound("No such ticket.", field="ticket_no")
     return pk
 
 
 def buyer_ticket_id(ticket_no: str, user) -> int:
-    pk = Ticket.objects.filter(ticket_no=ticket_no, buyer__user=user).values_list("pk", flat=True).first()
+    pk = Ticket.objects.filter(ticket_no=ticket_no, buyer__user=user).values_list("pk", flat=True).first() \
+        if selectors.storable(ticket_no) else None
     if pk is None:
         raise NotFound("No such ticket.", field="ticket_no")
     return pk
@@ -122,9 +126,7 @@ class TicketListCreateView(generics.ListAPIView):
     def post(self, request):
         data = validate(self.SubmitTicketInput, request.data)
         ticket = services.submit_ticket(actor=request.user, **{**data, "lines": [dict(x) for x in data["lines"]]})
-        response = buyer_detail(ticket.ticket_no, request)
-        response.status_code = status.HTTP_201_CREATED
-        return response
+        return Response(TicketOutput(ticket, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class TicketDetailView(APIView):
@@ -166,16 +168,32 @@ class ConfirmReceiptView(APIView):
 # --------------------------------------------------------------------------------------------- staff
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """Any offset Python accepts, compared in UTC: PostgreSQL refuses offsets beyond ±15:59 (a 500), and a
+    time that leaves the years 1-9999 in UTC is invalid input."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return value.astimezone(dt.UTC) if value is not None else None
+        except OverflowError:
+            raise forms.ValidationError("A time between the years 1 and 9999 in UTC.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class StaffTicketFilter(django_filters.FilterSet):
     ticket_no = django_filters.CharFilter()
     order_no = django_filters.CharFilter(field_name="order__order_no")
     shop = django_filters.CharFilter(field_name="shop__code")
     status = django_filters.MultipleChoiceFilter(choices=Ticket.Status.choices)
     type = django_filters.ChoiceFilter(choices=Ticket.Type.choices)
-    applied_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    applied_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    ordered_from = django_filters.IsoDateTimeFilter(field_name="order__placed_at", lookup_expr="gte")
-    ordered_to = django_filters.IsoDateTimeFilter(field_name="order__placed_at", lookup_expr="lt")
+    applied_from = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    applied_to = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    ordered_from = UtcIsoDateTimeFilter(field_name="order__placed_at", lookup_expr="gte")
+    ordered_to = UtcIsoDateTimeFilter(field_name="order__placed_at", lookup_expr="lt")
     approved = django_filters.BooleanFilter(field_name="approved_at", lookup_expr="isnull", exclude=True,
                                             label="approved by review")
 
@@ -310,7 +328,7 @@ class FinanceRefundListView(generics.ListAPIView):
             selectors.approved_by_review(), status=Ticket.Status.AWAITING_REFUND)
 
     @extend_schema(operation_id="finance_refund_list", tags=["finance"],
-                   responses={200: StaffTicketRowOutput(many=True), **error_responses(403)})
+                   responses={200: StaffTicketRowOutput(many=True), **error_responses(400, 403)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -319,6 +337,6 @@ class PingView(APIView):
     """A trivial authenticated endpoint: the baseline the benchmarks compare against."""
 
     @extend_schema(operation_id="ping", tags=["meta"],
-                   responses={200: inline_serializer("Ping", {"user": serializers.CharField()})})
+                   responses={200: inline_serializer("Ping", {"user": serializers.CharField()}), **error_responses()})
     def get(self, request):
         return Response({"user": request.user.get_username()})
