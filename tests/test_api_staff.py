@@ -1,0 +1,538 @@
+"""Staff, finance and warehouse endpoints (API.md): the list and its filters, each decision with its
+guards (wrong role, wrong state, one cent over), the refund executed once, and query counts."""
+
+import datetime as dt
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from aftersales import clock
+from refunds.models import Refund
+from tests.factories import ShopFactory, UserFactory, make_order, submit
+from tickets import journeys
+from tickets.journeys import advance
+from tickets.models import Note, Ticket
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_and_fast_passwords(settings):
+    """The test client speaks plain HTTP (production redirects it); passwords hash fast."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["code"] == code
+    assert isinstance(body["detail"], str) and body["detail"]
+    if field is not None:
+        assert field in body["fields"], body
+    return body
+
+
+@pytest.fixture
+def ops(ops_user):
+    return client_for(ops_user)
+
+
+@pytest.fixture
+def finance(finance_user):
+    return client_for(finance_user)
+
+
+@pytest.fixture
+def warehouse(warehouse_user):
+    return client_for(warehouse_user)
+
+
+def pending(buyer, *, type="refund_only", lines=(("general", "10.00", 2, None),), **kwargs) -> Ticket:
+    return submit(make_order(buyer=buyer, lines=lines, **kwargs), type=type)
+
+
+def status_of(ticket) -> str:
+    ticket.refresh_from_db()
+    return ticket.status
+
+
+# -------------------------------------------------------------------------------------- the list
+
+
+def numbers(client, **params) -> set[str]:
+    response = client.get(f"{API}/staff/tickets/", params)
+    assert response.status_code == 200, response.content
+    return {row["ticket_no"] for row in response.json()["results"]}
+
+
+def test_staff_list_filters(buyer, staff, ops):
+    other_shop = ShopFactory(code="S-OTHER", name="Other Shop")
+    a_week_ago = clock.now() - dt.timedelta(days=7)
+    with clock.frozen_at(a_week_ago):
+        old = pending(buyer, type="return_refund", delivered_ago=dt.timedelta(days=1))
+    approved = advance(pending(buyer, type="refund_only"), "awaiting_refund", staff=staff)
+    rejected = advance(pending(buyer, type="refund_only"), "rejected", staff=staff)
+    exchange = pending(buyer, type="exchange", shop=other_shop)
+
+    assert numbers(ops) == {old.ticket_no, approved.ticket_no, rejected.ticket_no, exchange.ticket_no}
+    assert numbers(ops, ticket_no=approved.ticket_no) == {approved.ticket_no}
+    assert numbers(ops, order_no=exchange.order.order_no) == {exchange.ticket_no}
+    assert numbers(ops, status="rejected") == {rejected.ticket_no}
+    assert numbers(ops, status=["rejected", "awaiting_refund"]) == {rejected.ticket_no, approved.ticket_no}
+    assert numbers(ops, type="exchange") == {exchange.ticket_no}
+    assert numbers(ops, shop="S-OTHER") == {exchange.ticket_no}
+    assert numbers(ops, approved="true") == {approved.ticket_no}
+    assert numbers(ops, approved="false") == {old.ticket_no, rejected.ticket_no, exchange.ticket_no}
+    cut = (a_week_ago + dt.timedelta(days=1)).isoformat()
+    assert numbers(ops, applied_to=cut) == {old.ticket_no}
+    assert numbers(ops, applied_from=cut) == {approved.ticket_no, rejected.ticket_no, exchange.ticket_no}
+    assert numbers(ops, applied_from=cut, type="refund_only", status="awaiting_refund") == {approved.ticket_no}
+
+
+def test_staff_list_rows(buyer, staff, ops):
+    ticket = advance(pending(buyer, lines=(("general", "218.00", 1, None),)), "awaiting_refund", staff=staff)
+
+    page = ops.get(f"{API}/staff/tickets/").json()
+
+    assert set(page) == {"next", "previous", "results"}
+    [row] = page["results"]
+    assert row["ticket_no"] == ticket.ticket_no
+    assert row["shop"] == ticket.shop.name
+    assert row["status"] == "awaiting_refund"
+    assert row["refund_amount"] == "218.00"
+    assert row["approved_at"] is not None
+    assert row["lines"][0]["refund_amount"] == "218.00"
+
+
+@pytest.mark.parametrize("role", ["ops", "finance", "warehouse"])
+def test_every_staff_role_reads_the_list_and_the_detail(buyer, staff, role):
+    ticket = pending(buyer)
+    client = client_for(staff[role])
+
+    assert numbers(client) == {ticket.ticket_no}
+    detail = client.get(f"{API}/staff/tickets/{ticket.ticket_no}/")
+    assert detail.status_code == 200
+    assert detail.json()["buyer"] == "alice"
+    assert detail.json()["timeline"][0]["actor"] == "alice"
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"status": "lost"}, "status"),
+    ({"type": "gift"}, "type"),
+    ({"applied_from": "last tuesday"}, "applied_from"),
+    ({"ticket_no": "AS\x00"}, "ticket_no"),
+    ({"applied_from": "0001-01-01T00:00:00+05:00"}, "applied_from"),
+    ({"ordered_to": "9999-12-31T23:00:00-05:00"}, "ordered_to"),
+    ({"cursor": "not-a-cursor"}, "cursor"),
+])
+def test_staff_list_refuses_bad_filters(ops, params, field):
+    assert_error(ops.get(f"{API}/staff/tickets/", params), 400, "invalid", field=field)
+
+
+def test_staff_list_takes_any_offset_python_accepts(buyer, ops):
+    """PostgreSQL refuses offsets beyond ±15:59; the filter compares in UTC instead of failing with a 500."""
+    ticket = pending(buyer)
+    before = (ticket.created_at - dt.timedelta(minutes=1)).astimezone(dt.timezone(dt.timedelta(hours=-17, minutes=-38)))
+
+    assert numbers(ops, applied_from=before.isoformat()) == {ticket.ticket_no}
+    assert numbers(ops, applied_to=before.isoformat()) == set()
+    assert numbers(ops, applied_from="3207-02-27T00:18:46.703447-17:38") == set()
+
+
+def test_staff_detail_of_an_unknown_ticket_is_404(ops):
+    assert_error(ops.get(f"{API}/staff/tickets/AS-NOPE/"), 404, "not_found")
+    assert_error(ops.post(f"{API}/staff/tickets/AS%00/approve/", {}, format="json"), 404, "not_found")
+
+
+# ----------------------------------------------------------------------------------- ops review
+
+
+def test_approve_at_the_computed_maximum(buyer, ops, ops_user):
+    ticket = pending(buyer, type="return_refund")
+
+    response = ops.post(f"{API}/staff/tickets/{ticket.ticket_no}/approve/", {}, format="json")
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["status"] == "awaiting_return"
+    assert data["refund_amount"] == "20.00"
+    assert data["service_fee"] == "0.00"
+    assert data["return_address"] == ticket.shop.return_address
+    assert data["reviewer"] == ops_user.username
+    assert data["return_deadline"] is not None
+    assert [e["transition"] for e in data["timeline"]] == ["submit", "approve"]
+
+
+def test_approve_lower_with_a_fee_reason(buyer, ops):
+    ticket = pending(buyer)
+
+    response = ops.post(f"{API}/staff/tickets/{ticket.ticket_no}/approve/",
+                        {"refund_amount": "15.00", "fee_reason": "Opened and used"}, format="json")
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert (data["status"], data["refund_amount"], data["service_fee"]) == ("awaiting_refund", "15.00", "5.00")
+    assert data["fee_reason"] == "Opened and used"
+    ticket.refresh_from_db()
+    assert str(ticket.refund_amount) == "15.00"
+
+
+@pytest.mark.parametrize(("body", "code", "field"), [
+    ({"refund_amount": "20.01"}, "amount_above_maximum", "refund_amount"),
+    ({"refund_amount": "15.00"}, "required", "fee_reason"),
+    ({"refund_amount": "-1.00", "fee_reason": "x"}, "invalid", "refund_amount"),
+    ({"refund_amount": "1.005", "fee_reason": "x"}, "invalid", "refund_amount"),
+    ({"refund_amount": "abc"}, "invalid", "refund_amount"),
+    ({"refund_amount": "NaN"}, "invalid", "refund_amount"),
+    ({"refund_amount": "Infinity"}, "invalid", "refund_amount"),
+    ({"refund_amount": "1e400"}, "invalid", "refund_amount"),
+    ({"refund_amount": 10**30}, "invalid", "refund_amount"),
+    ({"refund_amount": "15.00", "fee_reason": "x" * 501}, "invalid", "fee_reason"),
+    ({"refund_shipping": "perhaps"}, "invalid", "refund_shipping"),
+    ({"return_address": ["a"]}, "invalid", "return_address"),
+])
+def test_approve_refused_changes_nothing(buyer, ops, body, code, field):
+    ticket = pending(buyer)
+
+    response = ops.post(f"{API}/staff/tickets/{ticket.ticket_no}/approve/", body, format="json")
+
+    assert_error(response, 400, code, field=field)
+    ticket.refresh_from_db()
+    assert (ticket.status, str(ticket.refund_amount), ticket.approved_at) == ("pending_review", "20.00", None)
+    assert list(ticket.events.values_list("transition", flat=True)) == ["submit"]
+
+
+def test_approving_a_rejected_ticket_is_409(buyer, staff, ops):
+    ticket = advance(pending(buyer), "rejected", staff=staff)
+
+    response = ops.post(f"{API}/staff/tickets/{ticket.ticket_no}/approve/", {}, format="json")
+
+    assert_error(response, 409, "invalid_transition")
+    assert status_of(ticket) == "rejected"
+
+
+def test_reject_needs_a_reason(buyer, ops):
+    ticket = pending(buyer)
+    url = f"{API}/staff/tickets/{ticket.ticket_no}/reject/"
+
+    assert_error(ops.post(url, {}, format="json"), 400, "invalid", field="reason")
+    assert_error(ops.post(url, {"reason": "   "}, format="json"), 400, "invalid", field="reason")
+    assert status_of(ticket) == "pending_review"
+    response = ops.post(url, {"reason": "The photos show no defect."}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "rejected"
+    assert response.json()["rejection_reason"] == "The photos show no defect."
+    assert_error(ops.post(url, {"reason": "again"}, format="json"), 409, "invalid_transition")
+
+
+@pytest.mark.parametrize("role", ["ops", "finance", "warehouse"])
+def test_staff_add_notes(buyer, staff, role):
+    ticket = pending(buyer)
+    client = client_for(staff[role])
+
+    response = client.post(f"{API}/staff/tickets/{ticket.ticket_no}/notes/",
+                           {"text": "Called the buyer, photos on the way"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["author"] == staff[role].username
+    assert response.json()["text"] == "Called the buyer, photos on the way"
+    detail = client.get(f"{API}/staff/tickets/{ticket.ticket_no}/").json()
+    assert [n["text"] for n in detail["notes"]] == ["Called the buyer, photos on the way"]
+    assert detail["status"] == "pending_review"
+
+
+@pytest.mark.parametrize("body", [{}, {"text": ""}, {"text": "x" * 2001}, {"text": {"a": 1}}])
+def test_a_bad_note_is_refused(buyer, ops, body):
+    ticket = pending(buyer)
+
+    assert_error(ops.post(f"{API}/staff/tickets/{ticket.ticket_no}/notes/", body, format="json"), 400, "invalid",
+                 field="text")
+    assert not Note.objects.exists()
+
+
+# ------------------------------------------------------------------------------------ compensation
+
+
+def test_compensation_up_to_20_percent_of_218(buyer, ops):
+    ticket = pending(buyer, lines=(("general", "218.00", 1, None),))
+    url = f"{API}/staff/tickets/{ticket.ticket_no}/compensate/"
+
+    refused = ops.post(url, {"amount": "43.61", "note": "Small scratch, buyer keeps it"}, format="json")
+    assert_error(refused, 400, "amount_above_maximum", field="amount")
+    assert "43.60" in refused.json()["detail"]
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.is_compensation, str(ticket.refund_amount)) == ("pending_review", False, "218.00")
+    assert not Note.objects.exists()
+
+    response = ops.post(url, {"amount": "43.60", "note": "Small scratch, buyer keeps it"}, format="json")
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert (data["status"], data["refund_amount"], data["is_compensation"]) == ("awaiting_refund", "43.60", True)
+    assert [n["text"] for n in data["notes"]] == ["Small scratch, buyer keeps it"]
+    assert_error(ops.post(url, {"amount": "1.00", "note": "again"}, format="json"), 409, "invalid_transition")
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"amount": "0.00", "note": "x"}, "amount"),
+    ({"amount": "10.00"}, "note"),
+    ({"note": "x"}, "amount"),
+    ({"amount": "10.001", "note": "x"}, "amount"),
+    ({"amount": 10**30, "note": "x"}, "amount"),
+])
+def test_compensation_refused_with_the_field(buyer, ops, body, field):
+    ticket = pending(buyer, lines=(("general", "218.00", 1, None),))
+
+    assert_error(ops.post(f"{API}/staff/tickets/{ticket.ticket_no}/compensate/", body, format="json"), 400,
+                 "invalid", field=field)
+    assert status_of(ticket) == "pending_review"
+
+
+# ---------------------------------------------------------------------------------------- finance
+
+
+def test_finance_refund_list_holds_only_ops_approved_tickets_awaiting_refund(buyer, staff, finance):
+    approved = advance(pending(buyer), "awaiting_refund", staff=staff)
+    received = advance(pending(buyer, type="return_refund"), "awaiting_refund", staff=staff)
+    compensated = advance(pending(buyer), "pending_review", staff=staff)
+    journeys.compensate(compensated, staff)
+    pending(buyer)
+    advance(pending(buyer, type="return_refund"), "awaiting_return", staff=staff)
+    advance(pending(buyer), "completed", staff=staff)
+    advance(pending(buyer), "rejected", staff=staff)
+    sent_back = advance(pending(buyer), "awaiting_refund", staff=staff)
+    assert finance.post(f"{API}/finance/tickets/{sent_back.ticket_no}/reject/", {"reason": "Check the fee"},
+                        format="json").json()["status"] == "pending_review"
+
+    response = finance.get(f"{API}/finance/refunds/")
+
+    assert response.status_code == 200
+    assert {r["ticket_no"] for r in response.json()["results"]} == {
+        approved.ticket_no, received.ticket_no, compensated.ticket_no}
+    assert all(r["status"] == "awaiting_refund" for r in response.json()["results"])
+
+
+def test_finance_approve_executes_one_refund(buyer, staff, finance, django_capture_on_commit_callbacks):
+    ticket = advance(pending(buyer), "awaiting_refund", staff=staff)
+    url = f"{API}/finance/tickets/{ticket.ticket_no}/approve/"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = finance.post(url)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["refund_status"] == "pending"  # paid after commit
+    ticket.refresh_from_db()
+    assert ticket.status == "completed"
+    refund = Refund.objects.get(ticket=ticket)
+    assert (refund.status, str(refund.amount)) == ("succeeded", "20.00")
+    assert_error(finance.post(url), 409, "invalid_transition")
+    assert Refund.objects.filter(ticket=ticket).count() == 1
+    buyer_view = client_for(buyer.user).get(f"{API}/tickets/{ticket.ticket_no}/").json()
+    assert (buyer_view["status"], buyer_view["refund_status"]) == ("completed", "succeeded")
+
+
+def test_finance_approve_twice_before_the_refund_ran_is_409(buyer, staff, finance):
+    ticket = advance(pending(buyer), "awaiting_refund", staff=staff)
+    url = f"{API}/finance/tickets/{ticket.ticket_no}/approve/"
+
+    assert finance.post(url).status_code == 200
+    assert_error(finance.post(url), 409, "invalid_transition")
+    assert Refund.objects.filter(ticket=ticket).count() == 1
+
+
+def test_finance_approve_of_a_pending_ticket_is_409(buyer, finance):
+    ticket = pending(buyer)
+
+    assert_error(finance.post(f"{API}/finance/tickets/{ticket.ticket_no}/approve/"), 409, "invalid_transition")
+    assert not Refund.objects.exists()
+
+
+def test_finance_reject_back_to_ops_with_a_reason_the_buyer_does_not_see(buyer, staff, finance):
+    ticket = advance(pending(buyer), "awaiting_refund", staff=staff)
+    url = f"{API}/finance/tickets/{ticket.ticket_no}/reject/"
+    assert_error(finance.post(url, {}, format="json"), 400, "invalid", field="reason")
+    assert status_of(ticket) == "awaiting_refund"
+
+    response = finance.post(url, {"reason": "Fee should be 5.00, see policy"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "pending_review"
+    assert response.json()["finance_rejection_reason"] == "Fee should be 5.00, see policy"
+    buyer_view = client_for(buyer.user).get(f"{API}/tickets/{ticket.ticket_no}/")
+    assert b"Fee should be 5.00" not in buyer_view.content
+    assert not Refund.objects.exists()
+
+
+# -------------------------------------------------------------------------------------- warehouse
+
+
+def inbound_body(ticket, **line):
+    return {"ticket_no": ticket.ticket_no, "note": "Unopened",
+            "lines": [{"order_line_id": tl.order_line.line_id, "quantity": tl.quantity, "accepted": True, **line}
+                      for tl in ticket.lines.select_related("order_line")]}
+
+
+def test_warehouse_inbound_accepted_goes_to_refund(buyer, staff, warehouse):
+    ticket = advance(pending(buyer, type="return_refund"), "awaiting_return", staff=staff)
+    journeys.ship_back(ticket, staff)
+
+    response = warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket), format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "awaiting_refund"
+    assert response.json()["timeline"][-1]["transition"] == "receive_goods"
+    assert_error(warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket), format="json"), 409,
+                 "invalid_transition")
+
+
+def test_warehouse_inbound_rejected_goes_back_to_ops(buyer, staff, warehouse):
+    ticket = advance(pending(buyer, type="return_refund"), "awaiting_return", staff=staff)
+
+    response = warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket, accepted=False), format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "pending_review"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"quantity": 3}, "lines.0.quantity"),
+    ({"quantity": 10**30}, "lines.0.quantity"),
+    ({"order_line_id": "NOPE-1"}, "lines.0.order_line_id"),
+    ({"accepted": "yes please"}, "lines.0.accepted"),
+])
+def test_warehouse_inbound_refused_with_the_field(buyer, staff, warehouse, change, field):
+    ticket = advance(pending(buyer, type="return_refund"), "awaiting_return", staff=staff)
+
+    response = warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket, **change), format="json")
+
+    assert_error(response, 400, "invalid", field=field)
+    assert status_of(ticket) == "awaiting_return"
+
+
+def test_warehouse_inbound_for_an_unknown_or_pending_ticket(buyer, warehouse):
+    ticket = pending(buyer, type="return_refund")
+
+    assert_error(warehouse.post(f"{API}/warehouse/inbound/", {**inbound_body(ticket), "ticket_no": "AS-NOPE"},
+                                format="json"), 404, "not_found")
+    assert_error(warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket), format="json"), 409,
+                 "invalid_transition")
+    assert_error(warehouse.post(f"{API}/warehouse/inbound/", {"ticket_no": ticket.ticket_no}, format="json"), 400,
+                 "invalid", field="lines")
+
+
+def test_warehouse_outbound_ships_the_replacement(buyer, staff, warehouse):
+    ticket = advance(pending(buyer, type="exchange"), "awaiting_exchange", staff=staff)
+    body = {"ticket_no": ticket.ticket_no, "courier": "SF Express", "tracking_no": "SFR1",
+            "lines": [{"order_line_id": ticket.lines.get().order_line.line_id, "quantity": 2}]}
+    assert_error(warehouse.post(f"{API}/warehouse/outbound/", {**body, "tracking_no": ""}, format="json"), 400,
+                 "invalid", field="tracking_no")
+
+    response = warehouse.post(f"{API}/warehouse/outbound/", body, format="json")
+
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["status"] == "awaiting_exchange"
+    assert data["confirm_deadline"] is not None
+    assert [(s["direction"], s["tracking_no"]) for s in data["shipments"]] == [
+        ("return", f"SF{ticket.pk:010d}"), ("replacement", "SFR1")]
+    assert_error(warehouse.post(f"{API}/warehouse/outbound/", body, format="json"), 409, "invalid_transition")
+
+
+# -------------------------------------------------------------------------------------- roles
+
+
+ROLE_REFUSALS = [
+    ("finance", "post", "staff/tickets/{no}/approve/"),
+    ("finance", "post", "staff/tickets/{no}/reject/"),
+    ("finance", "post", "staff/tickets/{no}/compensate/"),
+    ("warehouse", "post", "staff/tickets/{no}/approve/"),
+    ("warehouse", "post", "finance/tickets/{no}/approve/"),
+    ("warehouse", "post", "finance/tickets/{no}/reject/"),
+    ("warehouse", "get", "finance/refunds/"),
+    ("ops", "post", "finance/tickets/{no}/approve/"),
+    ("ops", "post", "finance/tickets/{no}/reject/"),
+    ("ops", "get", "finance/refunds/"),
+    ("ops", "post", "warehouse/inbound/"),
+    ("ops", "post", "warehouse/outbound/"),
+    ("ops", "post", "orders/import/"),
+    ("finance", "post", "warehouse/inbound/"),
+    ("service", "get", "staff/tickets/"),
+    ("service", "post", "staff/tickets/{no}/notes/"),
+]
+
+
+@pytest.mark.parametrize(("role", "method", "path"), ROLE_REFUSALS)
+def test_a_role_may_not_do_anothers_work(buyer, staff, service_user, role, method, path):
+    ticket = advance(pending(buyer), "awaiting_refund", staff=staff)
+    user = service_user if role == "service" else staff[role]
+    url = f"{API}/" + path.format(no=ticket.ticket_no)
+    body = {"reason": "x", "text": "x", "amount": "1.00", "note": "x", "ticket_no": ticket.ticket_no,
+            "lines": [{"order_line_id": ticket.lines.get().order_line.line_id, "quantity": 1, "accepted": True}],
+            "courier": "SF", "tracking_no": "1"}
+
+    client = client_for(user)
+    response = client.get(url) if method == "get" else client.post(url, body, format="json")
+
+    assert_error(response, 403, "not_allowed")
+    assert status_of(ticket) == "awaiting_refund"
+    assert not Refund.objects.exists()
+    assert not Note.objects.exists()
+
+
+def test_a_superuser_may_do_everything(buyer):
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    ticket = pending(buyer)
+
+    response = client_for(root).post(f"{API}/staff/tickets/{ticket.ticket_no}/approve/", {}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "awaiting_refund"
+
+
+# --------------------------------------------------------------------------------- query counts
+
+
+# Measured: token + the user's groups + the page (with order, shop, buyer) + lines (with order lines).
+STAFF_LIST_QUERIES = 4
+# token + groups + the ticket + lines, photos, return shipments, replacement shipments, refunds, notes,
+# their authors, events, their actors.
+STAFF_DETAIL_QUERIES = 12
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_staff_list_query_count_does_not_grow(buyer, ops, django_assert_max_num_queries, count):
+    order = make_order(buyer=buyer, lines=tuple(("general", "10.00", 1, None) for _ in range(count)))
+    for i in range(count):
+        submit(order, type="return_refund", reason_code="no_reason_7d", lines=[(i, 1)])
+
+    with django_assert_max_num_queries(STAFF_LIST_QUERIES):
+        response = ops.get(f"{API}/staff/tickets/", {"page_size": 50})
+
+    assert len(response.json()["results"]) == count
+
+
+@pytest.mark.parametrize("lines", [1, 10])
+def test_staff_detail_query_count_does_not_grow(buyer, staff, ops, django_assert_max_num_queries, lines):
+    ticket = advance(pending(buyer, type="return_refund", lines=tuple(("general", "10.00", 1, None)
+                                                                      for _ in range(lines))),
+                     "awaiting_return", staff=staff)
+    journeys.ship_back(ticket, staff)
+    ops.post(f"{API}/staff/tickets/{ticket.ticket_no}/notes/", {"text": "Parcel on its way"}, format="json")
+
+    with django_assert_max_num_queries(STAFF_DETAIL_QUERIES):
+        response = ops.get(f"{API}/staff/tickets/{ticket.ticket_no}/")
+
+    assert len(response.json()["lines"]) == lines
+    assert len(response.json()["notes"]) == 1

@@ -1,0 +1,278 @@
+"""Claim photos (API.md, POST /api/v1/uploads/): real JPEG, PNG and WebP only, checked by decoding, size- and
+pixel-limited, stored without metadata, and attached to one claim of their owner at most."""
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image, PngImagePlugin
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import BuyerFactory, make_order, reason
+from tickets.models import Ticket, Upload
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+URL = f"{API}/uploads/"
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_and_fast_passwords(settings):
+    settings.SECURE_SSL_REDIRECT = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+@pytest.fixture
+def alice(buyer):
+    return client_for(buyer.user)
+
+
+def image_bytes(fmt: str, size=(32, 24), color=(200, 30, 30), **save) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+def as_file(data: bytes, name: str) -> io.BytesIO:
+    f = io.BytesIO(data)
+    f.name = name
+    return f
+
+
+def upload(client, data: bytes, name: str = "photo.jpg"):
+    return client.post(URL, {"file": as_file(data, name)}, format="multipart")
+
+
+def assert_file_refused(response, code="invalid"):
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == code
+    assert "file" in body["fields"]
+    assert not Upload.objects.exists()
+
+
+@pytest.mark.parametrize(("fmt", "name", "content_type"), [
+    ("PNG", "a.png", "image/png"), ("JPEG", "b.jpg", "image/jpeg"), ("WEBP", "c.webp", "image/webp")])
+def test_real_images_are_accepted(buyer, alice, fmt, name, content_type):
+    response = upload(alice, image_bytes(fmt), name)
+
+    assert response.status_code == 201, response.content
+    data = response.json()
+    stored = Upload.objects.get()
+    assert data["id"] == stored.pk
+    assert (data["width"], data["height"]) == (32, 24)
+    assert data["url"].startswith("http://testserver/media/uploads/")
+    assert data["url"].endswith(stored.file.name.rsplit("/", 1)[-1])
+    assert stored.owner == buyer.user
+    assert stored.content_type == content_type
+    with Image.open(stored.file.path) as img:
+        assert img.format == fmt
+        assert img.size == (32, 24)
+
+
+def test_the_declared_name_does_not_matter_the_content_does(alice):
+    response = upload(alice, image_bytes("PNG"), "holiday.jpg")
+
+    assert response.status_code == 201
+    assert Upload.objects.get().content_type == "image/png"
+    assert response.json()["url"].endswith(".png")
+
+
+@pytest.mark.parametrize(("data", "name"), [
+    (b"just some text, honest\n" * 20, "photo.jpg"),
+    (b"", "empty.png"),
+    (b"%PDF-1.4\n%...", "scan.jpg"),
+    (b"GIF89a" + b"\x00" * 50, "x.gif"),
+])
+def test_files_that_are_not_images_are_refused(alice, data, name):
+    assert_file_refused(upload(alice, data, name))
+
+
+def test_a_gif_is_a_real_image_but_not_accepted(alice):
+    assert_file_refused(upload(alice, image_bytes("GIF"), "anim.gif"))
+
+
+def test_a_truncated_png_is_refused(alice):
+    whole = image_bytes("PNG", size=(200, 200), color=(1, 2, 3))
+    noisy = Image.effect_noise((200, 200), 64).convert("RGB")
+    buf = io.BytesIO()
+    noisy.save(buf, "PNG")
+    for data in (whole[: len(whole) // 2], buf.getvalue()[: len(buf.getvalue()) - 300]):
+        assert_file_refused(upload(alice, data, "cut.png"))
+
+
+def test_a_truncated_jpeg_is_refused(alice):
+    noisy = Image.effect_noise((300, 300), 64).convert("RGB")
+    buf = io.BytesIO()
+    noisy.save(buf, "JPEG")
+
+    assert_file_refused(upload(alice, buf.getvalue()[: len(buf.getvalue()) // 2], "cut.jpg"))
+
+
+def test_an_image_over_the_pixel_limit_is_refused(alice, settings):
+    settings.UPLOAD_MAX_PIXELS = 32 * 24 - 1
+
+    assert_file_refused(upload(alice, image_bytes("PNG"), "big.png"))
+    settings.UPLOAD_MAX_PIXELS = 32 * 24
+    assert upload(alice, image_bytes("PNG"), "fits.png").status_code == 201
+
+
+def test_an_image_over_the_byte_limit_is_refused(alice, settings):
+    data = image_bytes("PNG")
+    settings.UPLOAD_MAX_BYTES = len(data) - 1
+
+    assert_file_refused(upload(alice, data, "heavy.png"))
+    settings.UPLOAD_MAX_BYTES = len(data)
+    assert upload(alice, data, "fits.png").status_code == 201
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def test_a_png_claiming_huge_dimensions_is_refused_without_decoding(alice):
+    """A decompression bomb's header: 100 000 × 100 000 pixels in a few bytes."""
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    data = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
+            + _chunk(b"IEND", b""))
+
+    assert_file_refused(upload(alice, data, "bomb.png"))
+
+
+def test_exif_and_gps_are_removed_from_a_jpeg(alice):
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x0110] = "SecretModel X"  # Model
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 2.5), 3: "E", 4: (121.0, 28.0, 11.0)}  # GPS
+    original = image_bytes("JPEG", size=(40, 30), exif=exif.tobytes())
+    assert b"SecretCam" in original
+
+    response = upload(alice, original, "with-exif.jpg")
+
+    assert response.status_code == 201, response.content
+    stored = Upload.objects.get()
+    raw = stored.file.read()
+    assert b"SecretCam" not in raw and b"SecretModel" not in raw and b"Exif" not in raw
+    with Image.open(stored.file.path) as img:
+        assert dict(img.getexif()) == {}
+        assert "exif" not in img.info
+        assert img.size == (40, 30)
+
+
+def test_exif_orientation_is_applied_before_it_is_dropped(alice):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    original = image_bytes("JPEG", size=(40, 20), exif=exif.tobytes())
+
+    response = upload(alice, original, "portrait.jpg")
+
+    assert response.status_code == 201
+    assert (response.json()["width"], response.json()["height"]) == (20, 40)
+    with Image.open(Upload.objects.get().file.path) as img:
+        assert img.size == (20, 40)
+        assert dict(img.getexif()) == {}
+
+
+def test_png_text_chunks_are_removed(alice):
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "home address: 8 Garden Lane")
+    original = image_bytes("PNG", pnginfo=info)
+    assert b"Garden Lane" in original
+
+    response = upload(alice, original, "note.png")
+
+    assert response.status_code == 201
+    raw = Upload.objects.get().file.read()
+    assert b"Garden Lane" not in raw and b"tEXt" not in raw
+
+
+def test_no_file_is_400_naming_the_field(alice):
+    assert_file_refused(alice.post(URL, {"other": "x"}, format="multipart"), code="required")
+    assert_file_refused(alice.post(URL, {"file": "not a file"}, format="multipart"), code="required")
+
+
+def test_json_is_not_an_upload(alice):
+    response = alice.post(URL, {"file": "aGVsbG8="}, format="json")
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    assert not Upload.objects.exists()
+
+
+# ------------------------------------------------------------------------------ use in a claim
+
+
+def claim(order, photo_ids, line=1) -> dict:
+    return {"order_no": order.order_no, "type": "exchange", "reason_id": reason("quality_issue").pk,
+            "lines": [{"order_line_id": f"{order.order_no}-{line}", "quantity": 1}], "photo_ids": photo_ids}
+
+
+def test_an_uploaded_photo_is_attached_to_a_claim(buyer, alice):
+    order = make_order(buyer=buyer)
+    photo_id = upload(alice, image_bytes("JPEG"), "broken.jpg").json()["id"]
+
+    response = alice.post(f"{API}/tickets/", claim(order, [photo_id]), format="json")
+
+    assert response.status_code == 201, response.content
+    assert [p["id"] for p in response.json()["photos"]] == [photo_id]
+    assert Upload.objects.get().ticket == Ticket.objects.get()
+
+
+def test_another_users_photo_cannot_be_attached(buyer, alice):
+    bob = BuyerFactory(account="bob")
+    bobs_photo = upload(client_for(bob.user), image_bytes("PNG"), "bob.png").json()["id"]
+    order = make_order(buyer=buyer)
+
+    response = alice.post(f"{API}/tickets/", claim(order, [bobs_photo]), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "photo_ids" in response.json()["fields"]
+    assert not Ticket.objects.exists()
+    assert Upload.objects.get().ticket is None
+
+
+def test_a_photo_cannot_be_attached_to_two_claims(buyer, alice):
+    order = make_order(buyer=buyer, lines=(("general", "10.00", 1, None), ("general", "8.00", 1, None)))
+    photo_id = upload(alice, image_bytes("PNG"), "p.png").json()["id"]
+    first = alice.post(f"{API}/tickets/", claim(order, [photo_id], line=1), format="json")
+    assert first.status_code == 201, first.content
+
+    second = alice.post(f"{API}/tickets/", claim(order, [photo_id], line=2), format="json")
+
+    assert second.status_code == 400
+    assert "photo_ids" in second.json()["fields"]
+    assert Ticket.objects.count() == 1
+    assert Upload.objects.get().ticket.ticket_no == first.json()["ticket_no"]
+
+
+def test_the_same_photo_twice_in_one_claim_is_refused(buyer, alice):
+    order = make_order(buyer=buyer)
+    photo_id = upload(alice, image_bytes("PNG"), "p.png").json()["id"]
+
+    response = alice.post(f"{API}/tickets/", claim(order, [photo_id, photo_id]), format="json")
+
+    assert response.status_code == 400
+    assert "photo_ids" in response.json()["fields"]
+    assert not Ticket.objects.exists()
+
+
+def test_at_most_six_photos_per_claim(buyer, alice):
+    order = make_order(buyer=buyer)
+    ids = [upload(alice, image_bytes("PNG"), f"{i}.png").json()["id"] for i in range(7)]
+
+    response = alice.post(f"{API}/tickets/", claim(order, ids), format="json")
+
+    assert response.status_code == 400
+    assert "photo_ids" in response.json()["fields"]
+    assert not Ticket.objects.exists()
+    assert alice.post(f"{API}/tickets/", claim(order, ids[:6]), format="json").status_code == 201
