@@ -145,6 +145,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": env("THROTTLE_USER", default="600/min"),
         "ip": env("THROTTLE_IP", default="1200/min"),
+        "login": env("THROTTLE_LOGIN", default="10/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

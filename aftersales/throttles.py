@@ -1,10 +1,23 @@
 """Throttles: per user and per client address, counted in the cache (Redis when REDIS_URL is set)."""
 
+import hashlib
+
 from rest_framework import throttling
 
 
 class UserBurstThrottle(throttling.UserRateThrottle):
     scope = "user"
+
+
+class LoginThrottle(throttling.SimpleRateThrottle):
+    """Password guesses: per client address and account name, whatever the outcome."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view):
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        account = hashlib.sha256(str(username).lower().encode()).hexdigest()[:16]  # any input, a safe key
+        return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{account}"}
 
 
 class IPBurstThrottle(throttling.SimpleRateThrottle):

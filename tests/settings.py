@@ -13,7 +13,7 @@ SECURE_HSTS_SECONDS = 0
 # Two xdist workers share one Redis: keep their throttle counters and cached values apart.
 CACHES["default"]["KEY_PREFIX"] = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 # Throttling has its own tests (they lower the rate); elsewhere it must not get in the way.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": "100000/min", "ip": "100000/min"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": "100000/min", "ip": "100000/min", "login": "100000/min"}
 
 # The manifest storage needs `collectstatic`; tests serve the app's static files directly.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

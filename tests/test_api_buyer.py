@@ -796,3 +796,20 @@ def test_the_raw_body_of_a_success_is_json(buyer, alice):
 
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["order_no"] == order.order_no
+
+
+def test_password_guessing_is_throttled_per_address_and_account(buyer, monkeypatch):
+    from aftersales.throttles import LoginThrottle
+
+    monkeypatch.setattr(LoginThrottle, "rate", "3/min", raising=False)
+    cache.clear()
+    client = APIClient()
+    for _ in range(3):
+        assert_error(client.post(f"{API}/auth/token/", {"username": "alice", "password": "guess"}, format="json"),
+                     400, "invalid")
+
+    assert_error(client.post(f"{API}/auth/token/", {"username": "alice", "password": "guess"}, format="json"),
+                 429, "throttled")
+    other = client.post(f"{API}/auth/token/", {"username": "bob", "password": "guess"}, format="json")
+    assert other.status_code == 400  # another account from the same address is still judged
+    cache.clear()

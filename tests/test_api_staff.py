@@ -536,3 +536,14 @@ def test_staff_detail_query_count_does_not_grow(buyer, staff, ops, django_assert
 
     assert len(response.json()["lines"]) == lines
     assert len(response.json()["notes"]) == 1
+
+
+def test_finance_does_not_see_tickets_whose_refund_is_already_under_way(buyer, staff, finance):
+    auto = submit(make_order(buyer=buyer, status="unshipped", lines=(("general", "20.00", 1, None),)),
+                  type="refund_only", reason_code="changed_mind")  # approved and refunded by the system
+    waiting = advance(pending(buyer), "awaiting_refund", staff=staff)
+    assert Ticket.objects.get(pk=auto.pk).approved_at is not None
+
+    listed = {r["ticket_no"] for r in finance.get(f"{API}/finance/refunds/").json()["results"]}
+
+    assert listed == {waiting.ticket_no}

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from aftersales.errors import NotFound
 from aftersales.money import ZERO, money
@@ -89,6 +89,16 @@ def list_tickets_for_buyer(*, user) -> QuerySet[Ticket]:
 def list_tickets_for_staff() -> QuerySet[Ticket]:
     return Ticket.objects.select_related("order", "shop", "buyer").prefetch_related(
         Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")))
+
+
+def list_tickets_for_finance() -> QuerySet[Ticket]:
+    """The finance refund list: approved by ops, awaiting refund, and no refund already under way
+    (auto-approved claims pay at once; a failed refund brings its ticket back here)."""
+    from refunds.models import Refund
+
+    under_way = Refund.objects.filter(ticket=OuterRef("pk")).exclude(status=Refund.Status.FAILED)
+    return list_tickets_for_staff().filter(approved_by_review(), status=Ticket.Status.AWAITING_REFUND).exclude(
+        Exists(under_way))
 
 
 def approved_by_review() -> Q:

@@ -324,8 +324,7 @@ class FinanceRefundListView(generics.ListAPIView):
     serializer_class = StaffTicketRowOutput
 
     def get_queryset(self):
-        return selectors.list_tickets_for_staff().filter(
-            selectors.approved_by_review(), status=Ticket.Status.AWAITING_REFUND)
+        return selectors.list_tickets_for_finance()
 
     @extend_schema(operation_id="finance_refund_list", tags=["finance"],
                    responses={200: StaffTicketRowOutput(many=True), **error_responses(400, 403)})
