@@ -9,9 +9,8 @@ from tests.factories import BuyerFactory, UserFactory
 
 @pytest.fixture(autouse=True)
 def _eager_celery_and_media(settings, tmp_path):
-    """Tasks run in-process unless a test starts a real worker; uploads go to a temporary folder."""
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
+    """Uploads go to a temporary folder; tasks run in-process (tests/settings.py) and must still do so."""
+    assert celery_app.conf.task_always_eager, "a test left Celery sending to a broker"
     settings.MEDIA_ROOT = str(tmp_path / "media")
     yield
 

@@ -15,5 +15,9 @@ CACHES["default"]["KEY_PREFIX"] = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 
 # Throttling has its own tests (they lower the rate); elsewhere it must not get in the way.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": "100000/min", "ip": "100000/min", "login": "100000/min"}
 
+# Tasks run in-process, right after commit, unless a test starts a real worker (test_celery_worker).
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
 # The manifest storage needs `collectstatic`; tests serve the app's static files directly.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

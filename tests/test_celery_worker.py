@@ -26,34 +26,51 @@ REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+class Worker:
+    """A `celery worker` process on its own queue, whose database is the test database."""
+
+    def __init__(self):
+        self.queue = f"test-{uuid.uuid4().hex[:8]}"
+        db = connection.settings_dict
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "REDIS_URL": REDIS_URL,
+               "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+               "SECRET_KEY": "worker-test"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "aftersales", "worker", "--pool=solo", "-Q", self.queue,
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info", "-n", f"{self.queue}@%h"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.log = ""
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.log += self.proc.communicate(timeout=20)[0] or ""
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.log += self.proc.communicate()[0] or ""
+        return self.log
+
+
+# The app reads these (Django settings, CELERY namespace); the test process sends through Redis while
+# the worker runs. Only the namespaced keys override what the settings say.
+SENDING = ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "CELERY_TASK_DEFAULT_QUEUE")
+
+
 @pytest.fixture
 def worker():
-    """A worker on its own queue, with the test database as its database; the app sends through Redis."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    settings_dict = connection.settings_dict
-    env = {**os.environ, "DATABASE_URL": f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
-                                         f"{settings_dict['PORT']}/{settings_dict['NAME']}",
-           "REDIS_URL": REDIS_URL, "SECRET_KEY": "worker-test", "CELERY_TASK_ALWAYS_EAGER": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "aftersales", "worker", "--pool=solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info", "-n", f"{queue}@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
-    celery_app.conf.update(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue)
+    running = Worker()
+    saved = {key: celery_app.conf.get(key) for key in SENDING}
+    celery_app.conf.update(dict(zip(SENDING, (REDIS_URL, False, running.queue), strict=True)))
     celery_app._pool = None  # forget any connection pool made for the in-memory broker
     try:
-        yield proc
+        yield running
     finally:
-        proc.terminate()
-        try:
-            output, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
+        running.stop()
         celery_app.conf.update(saved)
         celery_app._pool = None
         if os.environ.get("SHOW_WORKER_LOG"):
-            print(output)
+            print(running.log)
 
 
 def _wait_for(predicate, *, seconds=60.0, proc=None):
@@ -61,8 +78,8 @@ def _wait_for(predicate, *, seconds=60.0, proc=None):
     while time.monotonic() < deadline:
         if predicate():
             return True
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the worker died: {proc.stdout.read()}")
+        if proc is not None and proc.proc.poll() is not None:
+            raise AssertionError(f"the worker died: {proc.stop()}")
         time.sleep(0.1)
     return False
 
@@ -83,6 +100,8 @@ def test_a_real_worker_executes_the_refund_once_despite_duplicate_messages(worke
     assert GatewayPayout.objects.filter(idempotency_key=refund.uuid).count() == 1
     assert GatewayPayout.objects.get().amount == refund.amount == ticket.refund_amount
     assert ticket.events.filter(transition="refund_succeeded").count() == 1
+    log = worker.stop()  # the worker process, not this one, did the work
+    assert log.count("execute_refund_task[") >= 4 and "succeeded" in log, log[-2000:]
 
 
 def test_a_real_worker_runs_the_deadline_sweep(worker, staff, buyer):
@@ -95,3 +114,4 @@ def test_a_real_worker_runs_the_deadline_sweep(worker, staff, buyer):
     assert _wait_for(lambda: Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.CLOSED, proc=worker)
     event = Ticket.objects.get(pk=ticket.pk).events.get(transition="close")
     assert event.actor is None and event.actor_role == "system"
+    assert "tickets.tasks.run_deadlines_task" in worker.stop()
