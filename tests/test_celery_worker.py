@@ -57,18 +57,25 @@ class Worker:
 SENDING = ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "CELERY_TASK_DEFAULT_QUEUE")
 
 
+def _forget_connections() -> None:
+    """Celery builds its routing (queues, default queue) and connection pools once, on first use, from
+    the configuration then in force: drop them so that the next send uses the configuration now."""
+    celery_app._pool = None
+    celery_app.__dict__.pop("amqp", None)
+
+
 @pytest.fixture
 def worker():
     running = Worker()
     saved = {key: celery_app.conf.get(key) for key in SENDING}
     celery_app.conf.update(dict(zip(SENDING, (REDIS_URL, False, running.queue), strict=True)))
-    celery_app._pool = None  # forget any connection pool made for the in-memory broker
+    _forget_connections()
     try:
         yield running
     finally:
         running.stop()
         celery_app.conf.update(saved)
-        celery_app._pool = None
+        _forget_connections()
         if os.environ.get("SHOW_WORKER_LOG"):
             print(running.log)
 
