@@ -2,8 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from aftersales.api import error_body
 from aftersales.auth import TokenView
 from orders import api as orders
 from reasons import api as reasons
@@ -15,6 +17,16 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
+def not_found(request, exception=None):
+    """Under /api/, an unknown path is a 404 in the API's one error shape, not an HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "No such resource."), status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
+
+
 api = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("orders/", orders.OrderListView.as_view(), name="orders"),
@@ -23,6 +35,7 @@ api = [
     path("orders/<str:order_no>/eligibility/", orders.EligibilityView.as_view(), name="order-eligibility"),
     path("reasons/", reasons.ReasonListView.as_view(), name="reasons"),
     path("uploads/", tickets.UploadView.as_view(), name="uploads"),
+    path("uploads/<int:upload_id>/file/", tickets.UploadFileView.as_view(), name="upload-file"),
     path("tickets/", tickets.TicketListCreateView.as_view(), name="tickets"),
     path("tickets/<str:ticket_no>/", tickets.TicketDetailView.as_view(), name="ticket"),
     path("tickets/<str:ticket_no>/cancel/", tickets.CancelView.as_view(), name="ticket-cancel"),

@@ -813,3 +813,8 @@ def test_password_guessing_is_throttled_per_address_and_account(buyer, monkeypat
     other = client.post(f"{API}/auth/token/", {"username": "bob", "password": "guess"}, format="json")
     assert other.status_code == 400  # another account from the same address is still judged
     cache.clear()
+
+
+def test_an_unknown_api_path_is_a_json_404(alice):
+    for path in ("/api/v1/nothing-here/", "/api/v1/uploads/-5/file/", "/api/v1/tickets/AS1/unknown-verb/"):
+        assert_error(alice.get(path), 404, "not_found")

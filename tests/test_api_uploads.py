@@ -70,8 +70,7 @@ def test_real_images_are_accepted(buyer, alice, fmt, name, content_type):
     stored = Upload.objects.get()
     assert data["id"] == stored.pk
     assert (data["width"], data["height"]) == (32, 24)
-    assert data["url"].startswith("http://testserver/media/uploads/")
-    assert data["url"].endswith(stored.file.name.rsplit("/", 1)[-1])
+    assert data["url"] == f"http://testserver/api/v1/uploads/{stored.pk}/file/"
     assert stored.owner == buyer.user
     assert stored.content_type == content_type
     with Image.open(stored.file.path) as img:
@@ -84,7 +83,7 @@ def test_the_declared_name_does_not_matter_the_content_does(alice):
 
     assert response.status_code == 201
     assert Upload.objects.get().content_type == "image/png"
-    assert response.json()["url"].endswith(".png")
+    assert alice.get(response.json()["url"])["Content-Type"] == "image/png"
 
 
 @pytest.mark.parametrize(("data", "name"), [
@@ -276,3 +275,17 @@ def test_at_most_six_photos_per_claim(buyer, alice):
     assert "photo_ids" in response.json()["fields"]
     assert not Ticket.objects.exists()
     assert alice.post(f"{API}/tickets/", claim(order, ids[:6]), format="json").status_code == 201
+
+
+def test_a_photo_is_served_to_its_owner_and_staff_only(alice, ops_user):
+    url = upload(alice, image_bytes("PNG")).json()["url"]
+    stored = Upload.objects.get()
+
+    mine = alice.get(url)
+    assert mine.status_code == 200 and mine["Content-Type"] == "image/png"
+    assert b"".join(mine.streaming_content) == stored.file.open("rb").read()
+    assert client_for(ops_user).get(url).status_code == 200
+
+    stranger = client_for(BuyerFactory(account="mallory").user).get(url)
+    assert stranger.status_code == 404 and stranger.json()["code"] == "not_found"
+    assert APIClient().get(url).status_code == 401

@@ -96,8 +96,8 @@ class PhotoInline(ReadOnlyInline):
 
     @admin.display(description=_("photo"))
     def preview(self, upload):
-        return format_html('<a href="{}" target="_blank"><img src="{}" style="max-height:120px"></a>',
-                           upload.file.url, upload.file.url)
+        url = reverse("upload-file", args=[upload.pk])
+        return format_html('<a href="{}" target="_blank"><img src="{}" style="max-height:120px"></a>', url, url)
 
 
 class ReviewForm(forms.Form):

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from aftersales.errors import NotFound
 from aftersales.money import ZERO, money
 from aftersales.roles import is_staff_member
-from tickets.models import Ticket, TicketLine, TimelineEvent
+from tickets.models import Ticket, TicketLine, TimelineEvent, Upload
 
 
 def claimed_by_line(order_line_ids, *, exclude_ticket_id: int | None = None) -> dict[int, tuple[int, Decimal]]:
@@ -79,6 +79,14 @@ def get_ticket_for_staff(*, ticket_no: str, user) -> Ticket:
     if ticket is None:
         raise NotFound("No such ticket.", field="ticket_no")
     return ticket
+
+
+def get_upload_for(*, upload_id: int, user) -> Upload:
+    """A photo for its owner or for staff; anyone else is told it does not exist."""
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is None or (upload.owner_id != user.pk and not is_staff_member(user)):
+        raise NotFound("No such upload.", field="id")
+    return upload
 
 
 def list_tickets_for_buyer(*, user) -> QuerySet[Ticket]:

@@ -1,5 +1,6 @@
 """Output shapes. Buyers see their ticket without staff names or internal notes; staff see everything."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -25,8 +26,9 @@ class PhotoOutput(serializers.Serializer):
     height = serializers.IntegerField()
 
     def get_url(self, upload) -> str:
+        """Served by the API to the owner and to staff only (claim photos are not public files)."""
         request = self.context.get("request")
-        url = upload.file.url
+        url = reverse("upload-file", args=[upload.pk])
         return request.build_absolute_uri(url) if request else url
 
 

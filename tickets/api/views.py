@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -75,6 +76,21 @@ class UploadView(APIView):
     def post(self, request):
         upload = store_upload(actor=request.user, file=request.FILES.get("file"))
         return Response(PhotoOutput(upload, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class UploadFileView(APIView):
+    """A photo's bytes, for its owner and for staff; anyone else gets 404."""
+
+    @extend_schema(operation_id="get_photo_file", tags=["buyer"],
+                   parameters=[OpenApiParameter("upload_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                                                OpenApiParameter.PATH)],
+                   responses={(200, content): OpenApiTypes.BINARY for content in
+                              ("image/jpeg", "image/png", "image/webp")} | error_responses(404))
+    def get(self, request, upload_id):
+        upload = selectors.get_upload_for(upload_id=upload_id, user=request.user)
+        response = FileResponse(upload.file.open("rb"), content_type=upload.content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
 
 class TicketFilter(django_filters.FilterSet):
