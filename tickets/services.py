@@ -44,13 +44,19 @@ def lock_ticket(ticket_id: int) -> Ticket:
         raise NotFound("No such ticket.", field="ticket_no") from None
 
 
+def check_can(ticket: Ticket, transition: str) -> None:
+    """Raise InvalidTransition if the machine does not allow ``transition`` now (before any other check,
+    so a wrong state is reported as such, whatever else is wrong with the input)."""
+    if not can_proceed(getattr(ticket, transition)):
+        raise InvalidTransition(f"A {ticket.get_type_display()} ticket in status {ticket.status} cannot "
+                                f"{transition.replace('_', ' ')}.")
+
+
 def move(ticket: Ticket, transition: str, **kwargs) -> str:
     """Fire ``transition``; a move the machine does not allow raises InvalidTransition, changing nothing."""
     method = getattr(ticket, transition)
     before = ticket.status
-    if not can_proceed(method):
-        raise InvalidTransition(
-            f"A {ticket.get_type_display()} ticket in status {before} cannot {transition.replace('_', ' ')}.")
+    check_can(ticket, transition)
     try:
         method(**kwargs)
     except TransitionNotAllowed as exc:  # a condition changed under us
@@ -296,8 +302,7 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
     deadline to send the goods."""
     require_role(actor, OPS)
     ticket = lock_ticket(ticket_id)
-    if not can_proceed(ticket.approve):
-        move(ticket, "approve")  # raises the one error
+    check_can(ticket, "approve")
     order = ticket.order
     extras = _extras_available(ticket)
     shipping = _choose(refund_shipping, ticket.shipping_refund > 0, extras["shipping"])
@@ -385,8 +390,7 @@ def compensate_ticket(*, ticket_id: int, actor, amount, note: str) -> Ticket:
     under the policy threshold the amount is capped at a share of what was paid (20% of 218 → 43.60)."""
     require_role(actor, OPS)
     ticket = lock_ticket(ticket_id)
-    if not can_proceed(ticket.compensate):
-        move(ticket, "compensate")
+    check_can(ticket, "compensate")
     amount = _amount(amount, field="amount")
     note = clean_text(note, field="note", required=True, limit=MAX_TEXT)
     cap = compensation_cap(ticket)

@@ -1,14 +1,13 @@
 """Warehouse services: the one door for goods received back and for replacements sent out."""
 
 from django.db import transaction
-from django_fsm import can_proceed
 
 from aftersales import clock
 from aftersales.errors import FieldInvalid, FieldRequired
 from aftersales.roles import WAREHOUSE, require_role
 from policies import services as policies
 from tickets.models import Ticket
-from tickets.services import clean_text, lock_ticket, move, record_event, save_status
+from tickets.services import check_can, clean_text, lock_ticket, move, record_event, save_status
 from warehouse.models import Inbound, InboundLine, Outbound, OutboundLine
 
 
@@ -41,8 +40,7 @@ def record_inbound(*, ticket_id: int, actor, lines, note: str = "") -> Inbound:
     to ops review with the inspection attached."""
     require_role(actor, WAREHOUSE)
     ticket = lock_ticket(ticket_id)
-    if not can_proceed(ticket.receive_goods):
-        move(ticket, "receive_goods", all_accepted=True)  # raises the one error
+    check_can(ticket, "receive_goods")
     received = _ticket_lines(ticket, lines, with_accepted=True)
     note = clean_text(note, field="note", required=False, limit=1000)
     all_accepted = (all(accepted for _, _, accepted in received)
@@ -67,8 +65,7 @@ def record_outbound(*, ticket_id: int, actor, lines, courier: str, tracking_no: 
     """The replacement left the warehouse; the buyer confirms receipt, or the system does later."""
     require_role(actor, WAREHOUSE)
     ticket = lock_ticket(ticket_id)
-    if not can_proceed(ticket.ship_replacement):
-        move(ticket, "ship_replacement")
+    check_can(ticket, "ship_replacement")
     shipped = _ticket_lines(ticket, lines, with_accepted=False)
     courier = clean_text(courier, field="courier", required=True, limit=100)
     tracking_no = clean_text(tracking_no, field="tracking_no", required=True, limit=100)
