@@ -323,12 +323,13 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
         raise AmountAboveMaximum(f"At most {maximum}.", field="refund_amount")
     fee_reason = clean_text(fee_reason, field="fee_reason", required=amount < maximum)
     goods_back = ticket.goods_come_back and ticket.goods_received_at is None and not ticket.is_compensation
-    address = clean_text(return_address if return_address is not None else ticket.return_address
-                    or order.shop.return_address, field="return_address", required=goods_back)
-    contact = clean_text(return_contact if return_contact is not None else ticket.return_contact
-                    or order.shop.return_contact, field="return_contact", required=False, limit=100)
-    phone = clean_text(return_phone if return_phone is not None else ticket.return_phone
-                  or order.shop.return_phone, field="return_phone", required=False, limit=40)
+    # What ops gave, else what the ticket has, else the shop's return desk.
+    address = clean_text(_given_or(return_address, ticket.return_address, order.shop.return_address),
+                         field="return_address", required=goods_back)
+    contact = clean_text(_given_or(return_contact, ticket.return_contact, order.shop.return_contact),
+                         field="return_contact", required=False, limit=100)
+    phone = clean_text(_given_or(return_phone, ticket.return_phone, order.shop.return_phone),
+                       field="return_phone", required=False, limit=40)
 
     old = {"refund_amount": str(ticket.refund_amount), "service_fee": str(ticket.service_fee)}
     before = move(ticket, "approve")
@@ -351,6 +352,10 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
         **({"return_address": [None, address]} if ticket.status == Ticket.Status.AWAITING_RETURN else {}),
     })
     return ticket
+
+
+def _given_or(given, *fallbacks):
+    return given if given is not None else next((value for value in fallbacks if value), "")
 
 
 def _choose(flag: bool | None, default_on: bool, available: Decimal) -> Decimal:
