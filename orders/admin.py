@@ -1,30 +1,15 @@
 from django.contrib import admin
 
+from aftersales.admin import ReadOnlyAdmin, ReadOnlyInline
 from orders.models import Buyer, Order, OrderLine, Shop
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The order mirror is written by the import only."""
+class OrderLineInline(ReadOnlyInline):
+    """The mirror is written by the import only."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class OrderLineInline(admin.TabularInline):
     model = OrderLine
-    extra = 0
-    can_delete = False
     fields = ["line_id", "sku", "product_name", "product_code", "category", "unit_price", "quantity", "paid_amount"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.admin import ReadOnlyInline
 from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
 from tickets import services
@@ -29,17 +30,6 @@ class ApprovedFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(approved_at__isnull=True)
         return queryset
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class LineInline(ReadOnlyInline):

@@ -1,42 +1,23 @@
 from django.contrib import admin
 
+from aftersales.admin import ReadOnlyAdmin, ReadOnlyInline
 from warehouse.models import Inbound, InboundLine, Outbound, OutboundLine
 
 
-class LinesInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class InboundLineInline(LinesInline):
+class InboundLineInline(ReadOnlyInline):
     model = InboundLine
     fields = readonly_fields = ["order_line", "quantity", "accepted"]
 
 
-class OutboundLineInline(LinesInline):
+class OutboundLineInline(ReadOnlyInline):
     model = OutboundLine
     fields = readonly_fields = ["order_line", "quantity"]
 
 
-class RecordsAdmin(admin.ModelAdmin):
+class RecordsAdmin(ReadOnlyAdmin):
     list_select_related = ["ticket", "operator"]
     search_fields = ["=ticket__ticket_no"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Inbound)
