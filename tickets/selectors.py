@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from aftersales.errors import NotFound
 from aftersales.money import ZERO, money
 from aftersales.roles import is_staff_member
-from tickets.models import Ticket, TicketLine, TimelineEvent, Upload
+from tickets.models import Note, Ticket, TicketLine, TimelineEvent, Upload
 
 
 def claimed_by_line(order_line_ids, *, exclude_ticket_id: int | None = None) -> dict[int, tuple[int, Decimal]]:
@@ -74,8 +74,10 @@ def get_ticket_for_buyer(*, ticket_no: str, user) -> Ticket:
 def get_ticket_for_staff(*, ticket_no: str, user) -> Ticket:
     if not is_staff_member(user) or not storable(ticket_no):
         raise NotFound("No such ticket.", field="ticket_no")
-    ticket = _detail_queryset().prefetch_related("notes__author", "events__actor").filter(
-        ticket_no=ticket_no).first()
+    ticket = _detail_queryset().prefetch_related(
+        Prefetch("notes", queryset=Note.objects.select_related("author")),
+        Prefetch("events", queryset=TimelineEvent.objects.select_related("actor")),
+    ).filter(ticket_no=ticket_no).first()
     if ticket is None:
         raise NotFound("No such ticket.", field="ticket_no")
     return ticket
