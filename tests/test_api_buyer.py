@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from aftersales.throttles import UserBurstThrottle
 from orders.models import Order
 from reasons.models import Reason
-from tests.factories import BuyerFactory, UserFactory, make_order, make_upload, reason, submit
+from tests.factories import BuyerFactory, UserFactory, client_for, make_order, make_upload, reason, submit
 from tickets import journeys
 from tickets.journeys import advance
 from tickets.models import Note, Ticket
@@ -28,14 +28,6 @@ def _plain_http_and_fast_passwords(settings):
     """The test client speaks plain HTTP (production redirects it); passwords hash fast."""
     settings.SECURE_SSL_REDIRECT = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def assert_error(response, status: int, code: str, field: str | None = None) -> dict:

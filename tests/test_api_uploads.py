@@ -7,10 +7,9 @@ import zlib
 
 import pytest
 from PIL import Image, PngImagePlugin
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import BuyerFactory, make_order, reason
+from tests.factories import BuyerFactory, client_for, make_order, reason
 from tickets.models import Ticket, Upload
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +22,6 @@ URL = f"{API}/uploads/"
 def _plain_http_and_fast_passwords(settings):
     settings.SECURE_SSL_REDIRECT = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
 
 
 @pytest.fixture
