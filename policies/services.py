@@ -1,10 +1,13 @@
-"""Reading policies: one query per call, defaults where a row is missing."""
+"""Reading policies: defaults where a row is missing; cached (`aftersales.refcache`), dropped on any edit."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from aftersales import refcache
 from policies.models import DEFAULTS, Policy
+
+CACHE_KEY = "policies:current:1"
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,10 @@ class Policies:
 
 
 def current() -> Policies:
+    return Policies(refcache.cached(CACHE_KEY, _read))
+
+
+def _read() -> dict[str, Decimal]:
     values = {key: default[0] for key, default in DEFAULTS.items()}
     values.update(dict(Policy.objects.values_list("key", "value")))
-    return Policies(values)
+    return values

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ReasonsConfig(AppConfig):
     name = "reasons"
     verbose_name = "Reasons"
+
+    def ready(self):
+        from aftersales import refcache
+        from reasons.models import Reason
+        from reasons.selectors import OFFERED_KEY
+
+        refcache.drop_on_change(Reason, OFFERED_KEY)

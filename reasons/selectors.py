@@ -2,7 +2,17 @@
 
 from collections.abc import Iterable
 
+from aftersales import refcache
 from reasons.models import Reason
+
+OFFERED_KEY = "reasons:offered:1"
+
+
+def offered_reason(reason_id) -> Reason | None:
+    """The reason with this id if buyers may pick it now, else None (cached: `aftersales.refcache`)."""
+    if not isinstance(reason_id, int) or isinstance(reason_id, bool):
+        return None
+    return refcache.cached(OFFERED_KEY, lambda: {r.pk: r for r in Reason.objects.offered()}).get(reason_id)
 
 
 def list_reasons_for(*, ticket_type: str | None = None, categories: Iterable[str] | None = None) -> list[Reason]:

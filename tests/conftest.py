@@ -63,6 +63,10 @@ def _reference_data(request):
         return
     request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
     from django.apps import apps
+
+    from aftersales import refcache
+
+    refcache.forget_all()  # what an earlier test read (and rolled back) is not this test's data
     from django.contrib.auth.models import Group
 
     if Group.objects.filter(name="service").exists():

@@ -224,7 +224,9 @@ def test_eligibility_after_the_window_offers_nothing(buyer, alice):
 
 def test_reasons_fit_the_type_in_display_order(alice):
     Reason.objects.filter(code="size_issue").update(display_order=1)
-    Reason.objects.filter(code="wrong_item").update(is_visible=False)
+    hidden = Reason.objects.get(code="wrong_item")
+    hidden.is_visible = False
+    hidden.save()
 
     response = alice.get(f"{API}/reasons/", {"ticket_type": "exchange"})
 

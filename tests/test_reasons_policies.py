@@ -183,7 +183,9 @@ def test_an_unknown_reason_is_not_found(admin_user):
 # --- show / hide, display order -----------------------------------------------------------------------
 
 def test_hidden_reasons_are_not_offered():
-    Reason.objects.filter(code__in=["wrong_item", "late_delivery"]).update(is_visible=False)
+    for row in Reason.objects.filter(code__in=["wrong_item", "late_delivery"]):
+        row.is_visible = False
+        row.save()
 
     assert "wrong_item" not in offered_codes() and "late_delivery" not in offered_codes()
     assert "wrong_item" not in [r.code for r in list_reasons_for(ticket_type="return_refund",
@@ -436,7 +438,9 @@ def test_a_fresh_claim_at_60_hours_succeeds_once_the_window_is_72_hours(admin_cl
 
 
 def test_a_photo_limit_lowered_by_policy_refuses_a_claim_with_more_photos():
-    Policy.objects.filter(key="max_photos").update(value=1)
+    row = Policy.objects.get(key="max_photos")
+    row.value = 1
+    row.save()
     order = make_order()
 
     with pytest.raises(FieldInvalid) as refused:
