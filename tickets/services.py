@@ -7,7 +7,7 @@ writes a timeline event. Side effects (refund execution) are queued on commit.
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
@@ -25,7 +25,7 @@ from aftersales.money import ZERO, amount_for_units, money
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group, require_role
 from orders.models import Buyer, Order, OrderLine
 from policies import services as policies
-from reasons.models import Reason
+from reasons.selectors import offered_reason
 from tickets import rules
 from tickets.models import Note, ReturnShipment, Ticket, TicketLine, TimelineEvent, Upload
 from tickets.selectors import claimed_by_line, prime_detail, refunded_extras
@@ -166,20 +166,30 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     any refusal raises a domain error naming the field and creates nothing. A refund-only claim on an
     unshipped order within policy is approved and refunded with no staff step [001]."""
     now, policy = clock.now(), policies.current()
-    order = (Order.objects.select_related("buyer").filter(order_no=order_no, buyer__user=actor).first()
-             if actor is not None and actor.is_authenticated else None)
+    wanted, lines_error = _wanted_lines(lines)
+    # One statement finds the order and locks the claimed lines, in primary-key order: two claims
+    # on the same units queue here. The order itself is read as it is (claims do not change it).
+    locked = _lock_order_lines(order_no, actor, [line_id for line_id, _ in wanted])
+    order = locked[0].order if locked else _find_order(order_no, actor)
     if order is None:
         _buyer_of(actor)  # a caller who is no buyer at all is refused as such
         raise NotFound("No such order.", field="order_no")
     buyer = order.buyer
     if type not in Ticket.Type.values:
         raise FieldInvalid(f"One of {', '.join(Ticket.Type.values)}.", field="type")
-    reason = (Reason.objects.offered().filter(pk=reason_id).first()
-              if isinstance(reason_id, int) and not isinstance(reason_id, bool) else None)
+    reason = offered_reason(reason_id)
     if reason is None:
         raise FieldInvalid("No such reason.", field="reason_id")
     description = clean_text(description, field="description", required=False, limit=MAX_TEXT)
-    requested = _requested_lines(order, lines)
+    if lines_error is not None:
+        raise lines_error
+    by_id = {line.line_id: line for line in locked}
+    requested = []
+    for i, (line_id, units) in enumerate(wanted):
+        if line_id not in by_id:
+            raise FieldInvalid("No such line on this order.", field=f"lines.{i}.order_line_id")
+        by_id[line_id].order = order
+        requested.append((by_id[line_id], units))
     categories = {line.category for line, _ in requested}
     rules.check_claim(order=order, categories=categories, ticket_type=type, reason=reason, now=now,
                       policies=policy)
@@ -200,13 +210,19 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     if order.status == Order.Status.UNSHIPPED and _claims_whole_order(order, requested):
         # Whole order refunded before shipment: shipping goes back too; coupons and points do not [001].
         shipping = max(money(order.shipping_fee) - refunded_extras(order.pk)["shipping"], ZERO)
-    ticket = Ticket.objects.create(
-        order=order, buyer=buyer, shop_id=order.shop_id, type=type, reason=reason, description=description,
-        goods_amount=goods, shipping_refund=shipping,
+    ticket_id = next_ticket_id()  # known before the insert, so the number is written with the row
+    ticket = Ticket(
+        id=ticket_id, order=order, buyer=buyer, shop_id=order.shop_id, type=type, reason=reason,
+        description=description, goods_amount=goods, shipping_refund=shipping,
         refund_amount=ZERO if type == rules.EXCHANGE else goods + shipping,
         intercept_requested=order.status == Order.Status.UNSHIPPED, created_at=now)
-    ticket.ticket_no = f"AS{timezone.localtime(now).strftime('%Y%m%d')}{ticket.pk:06d}"  # pk: never reused
-    ticket.save(update_fields=["ticket_no"])
+    if ticket_id is not None:
+        ticket.ticket_no = ticket_number(ticket_id, now)
+        ticket.save(force_insert=True)
+    else:  # no sequence to draw from (SQLite): the number follows the insert
+        ticket.save(force_insert=True)
+        ticket.ticket_no = ticket_number(ticket.pk, now)
+        ticket.save(update_fields=["ticket_no"])
     ticket_lines = TicketLine.objects.bulk_create([
         TicketLine(ticket=ticket, order_line=line, quantity=units, refund_amount=amount)
         for (line, units), amount in zip(requested, amounts, strict=True)])
@@ -229,30 +245,53 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     return prime_detail(ticket, lines=ticket_lines, photos=photos, public_events=events, refunds=refunds)
 
 
-def _requested_lines(order: Order, lines) -> list[tuple[OrderLine, int]]:
+def _wanted_lines(lines) -> tuple[list[tuple[str, int]], FieldInvalid | FieldRequired | None]:
+    """The (order line id, units) a claim asks for, or the first thing wrong with them (reported only
+    after the order, type, reason and description have been checked)."""
     if not isinstance(lines, list) or not lines:
-        raise FieldRequired("Claim at least one line.", field="lines")
+        return [], FieldRequired("Claim at least one line.", field="lines")
     wanted: list[tuple[str, int]] = []
     for i, item in enumerate(lines):
         if not isinstance(item, dict):
-            raise FieldInvalid("Each line is an object.", field=f"lines.{i}")
+            return [], FieldInvalid("Each line is an object.", field=f"lines.{i}")
         line_id, units = item.get("order_line_id"), item.get("quantity")
         if not isinstance(line_id, str) or not line_id:
-            raise FieldRequired("Name the order line.", field=f"lines.{i}.order_line_id")
+            return [], FieldRequired("Name the order line.", field=f"lines.{i}.order_line_id")
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise FieldInvalid("A whole number of at least 1.", field=f"lines.{i}.quantity")
+            return [], FieldInvalid("A whole number of at least 1.", field=f"lines.{i}.quantity")
         if any(line_id == seen for seen, _ in wanted):
-            raise FieldInvalid("Each order line once per claim.", field=f"lines.{i}.order_line_id")
+            return [], FieldInvalid("Each order line once per claim.", field=f"lines.{i}.order_line_id")
         wanted.append((line_id, units))
-    # Lock the claimed order lines in primary-key order: two claims on the same units queue here.
-    locked = {line.line_id: line for line in OrderLine.objects.select_for_update().filter(
-        order=order, line_id__in=[w[0] for w in wanted]).order_by("pk")}
-    requested = []
-    for i, (line_id, units) in enumerate(wanted):
-        if line_id not in locked:
-            raise FieldInvalid("No such line on this order.", field=f"lines.{i}.order_line_id")
-        requested.append((locked[line_id], units))
-    return requested
+    return wanted, None
+
+
+def _lock_order_lines(order_no: str, actor, line_ids: list[str]) -> list[OrderLine]:
+    """The caller's order's lines named ``line_ids``, locked in primary-key order, with the order and
+    its buyer; [] when the caller has no such order, or it has none of these lines."""
+    if not line_ids or actor is None or not actor.is_authenticated:
+        return []
+    return list(OrderLine.objects.select_for_update(of=("self",)).select_related("order__buyer").filter(
+        order__order_no=order_no, order__buyer__user=actor, line_id__in=line_ids).order_by("pk"))
+
+
+def _find_order(order_no: str, actor) -> Order | None:
+    if actor is None or not actor.is_authenticated:
+        return None
+    return Order.objects.select_related("buyer").filter(order_no=order_no, buyer__user=actor).first()
+
+
+def next_ticket_id() -> int | None:
+    """A ticket id drawn from the table's sequence before the insert (PostgreSQL), else None."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Ticket._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+def ticket_number(ticket_id: int, at) -> str:
+    """AS + the local date + the id: unique (ids are never reused) and readable on the phone."""
+    return f"AS{timezone.localtime(at).strftime('%Y%m%d')}{ticket_id:06d}"
 
 
 def _claimable_photos(actor, photo_ids, limit: int, *, required: bool) -> list[Upload]:
