@@ -77,6 +77,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if IS_POSTGRES:
+    # Prepared statements: psycopg binds parameters on the server and prepares a query the second time a
+    # connection runs it, so PostgreSQL stops planning it on every request (the planning of the claim's
+    # joins cost more than running them). Turn off behind a pooler in transaction mode older than
+    # PgBouncer 1.21, which cannot keep prepared statements.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", default="test_aftersales")
 
 AUTH_PASSWORD_VALIDATORS = [
