@@ -10,4 +10,5 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "aftersales.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# Workers, bind address and logs: gunicorn.conf.py (WEB_CONCURRENCY sets the workers).
+CMD ["gunicorn", "aftersales.wsgi:application"]

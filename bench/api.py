@@ -5,7 +5,8 @@
 What it does (see docs/benchmarks.md):
 1. drops and recreates a scratch PostgreSQL database (``aftersales_bench``), migrates it and loads
    orders, tickets and API tokens with bench/seed.py (a Django script run as a subprocess);
-2. starts the app under gunicorn (2 sync workers, DEBUG off, throttles set out of the way);
+2. starts the app under gunicorn with gunicorn.conf.py (sync workers, 2 x cores + 1 unless --workers;
+   DEBUG off, throttles set out of the way);
 3. drives it from this process with a pool of keep-alive HTTP clients (stdlib http.client), only on
    127.0.0.1, each scenario bounded in time and in count, after a short warm-up;
 4. prints requests/s, p50/p99 latency, errors and the throughput ratio to GET /api/v1/ping/;
@@ -71,7 +72,7 @@ def django_env(db_url: str) -> dict[str, str]:
         "SECRET_KEY": "bench-only-secret", "DEBUG": "0", "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0",
         "THROTTLE_USER": "1000000/min", "THROTTLE_IP": "1000000/min",
-        "CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+        "CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", "GUNICORN_ACCESS_LOG": "",
     })
     return env
 
@@ -96,8 +97,9 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int, log_path: Path) -> subprocess.Popen:
-    cmd = [str(VENV_BIN / "gunicorn"), "aftersales.wsgi:application", "--workers", str(workers),
-           "--bind", f"{HOST}:{port}", "--graceful-timeout", "5", "--log-level", "warning"]
+    # The production settings (gunicorn.conf.py, read from ROOT) with this address and worker count.
+    cmd = [str(VENV_BIN / "gunicorn"), "aftersales.wsgi:application", "--bind", f"{HOST}:{port}",
+           "--graceful-timeout", "5", "--log-level", "warning", "--workers", str(workers)]
     with open(log_path, "w") as log:  # the child keeps its own descriptor
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -407,7 +409,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per scenario")
     parser.add_argument("--max-requests", type=int, default=20000, help="cap per measured phase")
     parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="gunicorn workers (default: gunicorn.conf.py's, 2 x cores + 1)")
     parser.add_argument("--buyers", type=int, default=10)
     parser.add_argument("--orders", type=int, default=4000, help="orders in total (3 lines each)")
     parser.add_argument("--tickets", type=int, default=2000, help="existing tickets, in total")
@@ -437,6 +440,7 @@ def main() -> int:
         print(f"  {seeded.strip().splitlines()[-1]}")
         data = json.loads(data_path.read_text())
 
+        args.workers = args.workers or (os.cpu_count() or 1) * 2 + 1  # gunicorn.conf.py's default
         port = free_port()
         server = start_gunicorn(env, port, args.workers, log_path)
         wait_until_up(server, port, data["buyers"][0]["token"], log_path)

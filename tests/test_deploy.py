@@ -72,3 +72,20 @@ def test_debug_alone_starts_with_the_development_key():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("dev-only")
+
+
+def test_gunicorn_reads_its_settings_file_and_loads_the_app():
+    """What the compose file's web service runs: `gunicorn aftersales.wsgi:application`, configured by
+    gunicorn.conf.py (workers from WEB_CONCURRENCY)."""
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "--check-config", "--print-config", "aftersales.wsgi:application"],
+        cwd=BASE_DIR, env={**base, **production_env(), "DJANGO_SETTINGS_MODULE": "aftersales.settings",
+                           "WEB_CONCURRENCY": "3"},
+        capture_output=True, text=True, timeout=120, check=False)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    settings = {key.strip(): value.strip() for key, value in
+                (line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line)}
+    assert settings["workers"] == "3"
+    assert settings["bind"] == "['0.0.0.0:8000']"
