@@ -1,8 +1,10 @@
 """Reading policies: defaults where a row is missing; cached (`aftersales.refcache`), dropped on any edit."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from types import MappingProxyType
 
 from aftersales import refcache
 from policies.models import DEFAULTS, Policy
@@ -12,7 +14,7 @@ CACHE_KEY = "policies:current:1"
 
 @dataclass(frozen=True)
 class Policies:
-    values: dict[str, Decimal]
+    values: Mapping[str, Decimal]  # read-only: every request of the process shares it
 
     def __getitem__(self, key: str) -> Decimal:
         return self.values[key]
@@ -34,7 +36,7 @@ def current() -> Policies:
     return Policies(refcache.cached(CACHE_KEY, _read))
 
 
-def _read() -> dict[str, Decimal]:
+def _read() -> Mapping[str, Decimal]:
     values = {key: default[0] for key, default in DEFAULTS.items()}
     values.update(dict(Policy.objects.values_list("key", "value")))
-    return values
+    return MappingProxyType(values)

@@ -1,6 +1,7 @@
 """Reading reasons: what a buyer is offered (SPEC §7)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from aftersales import refcache
 from reasons.models import Reason
@@ -12,7 +13,11 @@ def offered_reason(reason_id) -> Reason | None:
     """The reason with this id if buyers may pick it now, else None (cached: `aftersales.refcache`)."""
     if not isinstance(reason_id, int) or isinstance(reason_id, bool):
         return None
-    return refcache.cached(OFFERED_KEY, lambda: {r.pk: r for r in Reason.objects.offered()}).get(reason_id)
+    return refcache.cached(OFFERED_KEY, _read_offered).get(reason_id)
+
+
+def _read_offered() -> Mapping[int, Reason]:
+    return MappingProxyType({reason.pk: reason for reason in Reason.objects.offered()})
 
 
 def list_reasons_for(*, ticket_type: str | None = None, categories: Iterable[str] | None = None) -> list[Reason]:
