@@ -7,6 +7,21 @@ from aftersales.celery import app as celery_app
 from tests.factories import BuyerFactory, UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_left_at_teardown(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end what still holds it: a thread's or a live server's
+    connection that closed while its server process was still exiting."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                       " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    connection.close()
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery_and_media(settings, tmp_path):
     """Uploads go to a temporary folder; tasks run in-process (tests/settings.py) and must still do so."""
