@@ -155,3 +155,15 @@ def client_for(user):
     if user is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
     return client
+
+
+def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
+    """The one error shape: {"code", "detail"} and, for validation errors, "fields" naming the field."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["code"] == code
+    assert isinstance(body["detail"], str) and body["detail"]
+    if field is not None:
+        assert field in body["fields"], body
+        assert all(isinstance(m, str) for m in body["fields"][field])
+    return body

@@ -1,5 +1,6 @@
 """Test settings: the real settings, with only transport security relaxed (the test servers speak plain
-HTTP on localhost) and the cache kept apart per xdist worker. No rule behaves differently."""
+HTTP on localhost), a fast password hasher, and the cache kept apart per xdist worker. No rule behaves
+differently."""
 
 import os
 
@@ -9,6 +10,9 @@ from aftersales.settings import CACHES, REST_FRAMEWORK
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+
+# Tests make users by the hundred; the default hasher would make the fixtures the slow part.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Two xdist workers share one Redis: keep their throttle counters and cached values apart.
 CACHES["default"]["KEY_PREFIX"] = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"

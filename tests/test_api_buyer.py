@@ -13,7 +13,16 @@ from rest_framework.test import APIClient
 from aftersales.throttles import UserBurstThrottle
 from orders.models import Order
 from reasons.models import Reason
-from tests.factories import BuyerFactory, UserFactory, client_for, make_order, make_upload, reason, submit
+from tests.factories import (
+    BuyerFactory,
+    UserFactory,
+    assert_error,
+    client_for,
+    make_order,
+    make_upload,
+    reason,
+    submit,
+)
 from tickets import journeys
 from tickets.journeys import advance
 from tickets.models import Note, Ticket
@@ -21,25 +30,6 @@ from tickets.models import Note, Ticket
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def _plain_http_and_fast_passwords(settings):
-    """The test client speaks plain HTTP (production redirects it); passwords hash fast."""
-    settings.SECURE_SSL_REDIRECT = False
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
-    """The one error shape: {"code", "detail"} and, for validation errors, "fields" naming the field."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code
-    assert isinstance(body["detail"], str) and body["detail"]
-    if field is not None:
-        assert field in body["fields"], body
-        assert all(isinstance(m, str) for m in body["fields"][field])
-    return body
 
 
 @pytest.fixture

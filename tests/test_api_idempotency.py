@@ -24,12 +24,6 @@ API = "/api/v1"
 URL = f"{API}/tickets/"
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_and_fast_passwords(settings):
-    settings.SECURE_SSL_REDIRECT = False
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def token_of(user) -> str:
     return Token.objects.get_or_create(user=user)[0].key
 

@@ -7,7 +7,7 @@ import pytest
 
 from aftersales import clock
 from refunds.models import Refund
-from tests.factories import ShopFactory, UserFactory, client_for, make_order, submit
+from tests.factories import ShopFactory, UserFactory, assert_error, client_for, make_order, submit
 from tickets import journeys
 from tickets.journeys import advance
 from tickets.models import Note, Ticket
@@ -15,23 +15,6 @@ from tickets.models import Note, Ticket
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def _plain_http_and_fast_passwords(settings):
-    """The test client speaks plain HTTP (production redirects it); passwords hash fast."""
-    settings.SECURE_SSL_REDIRECT = False
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code
-    assert isinstance(body["detail"], str) and body["detail"]
-    if field is not None:
-        assert field in body["fields"], body
-    return body
 
 
 @pytest.fixture

@@ -18,12 +18,6 @@ API = "/api/v1"
 URL = f"{API}/uploads/"
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_and_fast_passwords(settings):
-    settings.SECURE_SSL_REDIRECT = False
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def alice(buyer):
     return client_for(buyer.user)

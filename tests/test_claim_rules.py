@@ -26,11 +26,6 @@ T0 = dt.datetime(2025, 3, 3, 2, 0, tzinfo=dt.UTC)  # delivered: 10:00 in Shangha
 S = Ticket.Status
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def delivered_order(*lines, buyer=None, status="delivered"):
     """An order delivered (or shipped, or placed) exactly at T0."""
     with time_machine.travel(T0, tick=False):

@@ -27,11 +27,6 @@ S = Ticket.Status
 User = get_user_model()
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def race(*calls):
     """Run each ``call(user)`` in its own thread, all released together by a barrier.
 

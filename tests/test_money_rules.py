@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.forms.models import model_to_dict
-from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
@@ -23,13 +22,6 @@ from tickets import journeys, services
 from tickets.models import Note, Ticket, TicketLine, TimelineEvent
 
 S = Ticket.Status
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHER
-
 
 def untouched(ticket: Ticket) -> tuple:
     """The ticket row, its timeline and its notes: what a refused action must leave as they were."""
@@ -364,7 +356,6 @@ def cents(value: int) -> str:
     return f"{Decimal(value) / 100:.2f}"
 
 
-@override_settings(PASSWORD_HASHERS=FAST_HASHER)
 class ClaimArithmeticProperties(HypothesisTestCase):
     """For any claims, cancellations and rejections on one order, per line: counting claims never take
     more units than were bought nor more money than was paid; every unit claimed returns exactly

@@ -29,12 +29,6 @@ S = Ticket.Status
 RO, RR, EX = Ticket.Type.REFUND_ONLY, Ticket.Type.RETURN_REFUND, Ticket.Type.EXCHANGE
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Users are made in every test here; the default hasher would make the fixtures the slow part."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class DecliningGateway:
     """A payment provider that refuses every refund (a closed card account)."""
 
