@@ -126,6 +126,14 @@ def submit(order: Order, *, type="return_refund", reason_code="quality_issue", l
         lines=[{"order_line_id": order_lines[i].line_id, "quantity": q} for i, q in lines])
 
 
+def order_with_tickets(buyer, count: int) -> Order:
+    """An order of ``count`` one-unit lines, each claimed by a ticket of its own (list-size tests)."""
+    order = make_order(buyer=buyer, lines=tuple(("general", "10.00", 1, None) for _ in range(count)))
+    for i in range(count):
+        submit(order, type="return_refund", reason_code="no_reason_7d", lines=[(i, 1)])
+    return order
+
+
 def make_upload(user) -> "Upload":  # noqa: F821
     """A stored photo owned by ``user`` (bytes are a real 1×1 PNG)."""
     import uuid

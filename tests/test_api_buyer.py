@@ -20,6 +20,7 @@ from tests.factories import (
     client_for,
     make_order,
     make_upload,
+    order_with_tickets,
     reason,
     submit,
 )
@@ -750,9 +751,7 @@ BUYER_DETAIL_QUERIES = 8
 
 @pytest.mark.parametrize("tickets", [2, 20])
 def test_my_ticket_list_query_count_does_not_grow(buyer, alice, django_assert_max_num_queries, tickets):
-    order = make_order(buyer=buyer, lines=tuple(("general", "10.00", 1, None) for _ in range(tickets)))
-    for i in range(tickets):
-        submit(order, type="return_refund", reason_code="no_reason_7d", lines=[(i, 1)])
+    order_with_tickets(buyer, tickets)
 
     with django_assert_max_num_queries(BUYER_LIST_QUERIES):
         response = alice.get(f"{API}/tickets/", {"page_size": 50})

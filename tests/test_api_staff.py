@@ -7,7 +7,15 @@ import pytest
 
 from aftersales import clock
 from refunds.models import Refund
-from tests.factories import ShopFactory, UserFactory, assert_error, client_for, make_order, submit
+from tests.factories import (
+    ShopFactory,
+    UserFactory,
+    assert_error,
+    client_for,
+    make_order,
+    order_with_tickets,
+    submit,
+)
 from tickets import journeys
 from tickets.journeys import advance
 from tickets.models import Note, Ticket
@@ -487,9 +495,7 @@ STAFF_DETAIL_QUERIES = 10
 
 @pytest.mark.parametrize("count", [2, 20])
 def test_staff_list_query_count_does_not_grow(buyer, ops, django_assert_max_num_queries, count):
-    order = make_order(buyer=buyer, lines=tuple(("general", "10.00", 1, None) for _ in range(count)))
-    for i in range(count):
-        submit(order, type="return_refund", reason_code="no_reason_7d", lines=[(i, 1)])
+    order_with_tickets(buyer, count)
 
     with django_assert_max_num_queries(STAFF_LIST_QUERIES):
         response = ops.get(f"{API}/staff/tickets/", {"page_size": 50})

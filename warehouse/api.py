@@ -4,7 +4,7 @@ from rest_framework.views import APIView
 
 from aftersales.api import InGroup, error_responses, validate
 from aftersales.roles import WAREHOUSE
-from tickets.api.serializers import StaffTicketOutput
+from tickets.api.serializers import LineQuantityInput, StaffTicketOutput
 from tickets.api.views import staff_detail, staff_ticket_id
 from warehouse import services
 
@@ -15,9 +15,7 @@ class InboundView(APIView):
     permission_classes = [InGroup(WAREHOUSE)]
 
     class InboundInput(serializers.Serializer):
-        class InboundLine(serializers.Serializer):
-            order_line_id = serializers.CharField(max_length=64)
-            quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+        class InboundLine(LineQuantityInput):
             accepted = serializers.BooleanField()
 
         ticket_no = serializers.CharField(max_length=32)
@@ -40,12 +38,8 @@ class OutboundView(APIView):
     permission_classes = [InGroup(WAREHOUSE)]
 
     class OutboundInput(serializers.Serializer):
-        class OutboundLine(serializers.Serializer):
-            order_line_id = serializers.CharField(max_length=64)
-            quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
-
         ticket_no = serializers.CharField(max_length=32)
-        lines = OutboundLine(many=True, allow_empty=False, max_length=200)
+        lines = LineQuantityInput(many=True, allow_empty=False, max_length=200)
         courier = serializers.CharField(max_length=100)
         tracking_no = serializers.CharField(max_length=100)
 

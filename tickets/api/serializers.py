@@ -8,6 +8,13 @@ from aftersales.api import MoneyField
 from tickets.models import Ticket
 
 
+class LineQuantityInput(serializers.Serializer):
+    """Units of one order line: what a claim asks for, what the warehouse receives or sends."""
+
+    order_line_id = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
 class TicketLineOutput(serializers.Serializer):
     order_line_id = serializers.CharField(source="order_line.line_id")
     sku = serializers.CharField(source="order_line.sku")

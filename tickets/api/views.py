@@ -20,6 +20,7 @@ from aftersales.idempotency import idempotent
 from aftersales.roles import FINANCE, OPS, WAREHOUSE
 from tickets import selectors, services
 from tickets.api.serializers import (
+    LineQuantityInput,
     NoteOutput,
     PhotoOutput,
     StaffTicketOutput,
@@ -108,15 +109,11 @@ class TicketListCreateView(generics.ListAPIView):
     filterset_class = TicketFilter
 
     class SubmitTicketInput(serializers.Serializer):
-        class ClaimLine(serializers.Serializer):
-            order_line_id = serializers.CharField(max_length=64)
-            quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
-
         order_no = serializers.CharField(max_length=64)
         type = serializers.ChoiceField(choices=Ticket.Type.choices)
         reason_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-        lines = ClaimLine(many=True, allow_empty=False, max_length=200)
+        lines = LineQuantityInput(many=True, allow_empty=False, max_length=200)
         photo_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
                                           required=False, default=list, max_length=50)
 
