@@ -41,6 +41,7 @@ test: install chromium
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench-api: install
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/python bench/api.py

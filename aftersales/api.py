@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -142,6 +143,4 @@ _ERROR_MEANING = {
 
 def error_responses(*codes: int) -> dict:
     """OpenAPI entries for the error responses an endpoint can give (all in the one error shape)."""
-    from drf_spectacular.utils import OpenApiResponse
-
     return {code: OpenApiResponse(ErrorOutput, description=_ERROR_MEANING[code]) for code in (401, 429, *codes)}

@@ -23,3 +23,17 @@ def frozen_at(moment: dt.datetime):
         yield moment
     finally:
         _override.reset(token)
+
+
+def parse_moment(text: str | None) -> dt.datetime:
+    """A command's ``--now``: an ISO 8601 time with its offset; None or empty means the clock's now.
+    Raises ValueError naming the format otherwise."""
+    if not text:
+        return now()
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValueError("--now takes an ISO 8601 time with its offset, e.g. 2026-11-30T09:00:00+08:00")
+    return moment

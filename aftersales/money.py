@@ -1,9 +1,12 @@
 """Money: Decimal end to end, rounded in one place, discounts split to the cent."""
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from aftersales.errors import FieldInvalid
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(max_digits=12, decimal_places=2) holds
 
 
 def money(value: Decimal | str | int) -> Decimal:
@@ -11,6 +14,23 @@ def money(value: Decimal | str | int) -> Decimal:
     if isinstance(value, float):
         raise TypeError("Amounts are never floats.")
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_amount(value, *, field: str) -> Decimal:
+    """An amount someone sent: a decimal string (or an int, or a Decimal from a form), zero or more,
+    at most 2 decimals and 10 digits before the point. Floats and booleans are refused."""
+    if isinstance(value, (bool, float)) or not isinstance(value, (str, int, Decimal)):
+        raise FieldInvalid('An amount as a decimal string, e.g. "43.60".', field=field)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise FieldInvalid('An amount as a decimal string, e.g. "43.60".', field=field) from None
+    if not amount.is_finite() or amount < 0:
+        raise FieldInvalid("Must be zero or more.", field=field)
+    # The size check first: quantising a huge value (1e30) raises instead of answering.
+    if amount > MAX_AMOUNT or amount != amount.quantize(CENT):
+        raise FieldInvalid("At most 2 decimals and 10 digits before the point.", field=field)
+    return money(amount)
 
 
 def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:

@@ -1,5 +1,7 @@
 """Roles are Django groups: ops, finance, warehouse, service. Superusers hold every role."""
 
+from aftersales.errors import NotAllowed
+
 OPS, FINANCE, WAREHOUSE, SERVICE = "ops", "finance", "warehouse", "service"
 STAFF_ROLES = (OPS, FINANCE, WAREHOUSE)
 ALL_ROLES = (OPS, FINANCE, WAREHOUSE, SERVICE)
@@ -22,7 +24,5 @@ def is_staff_member(user) -> bool:
 
 
 def require_role(user, *groups: str) -> None:
-    from aftersales.errors import NotAllowed
-
     if not in_group(user, *groups):
         raise NotAllowed(f"This needs the role {' or '.join(groups)}.")

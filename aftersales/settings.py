@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tickets",
     "refunds",
     "warehouse",
+    "demo",
 ]
 
 MIDDLEWARE = [

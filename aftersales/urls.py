@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
@@ -8,7 +9,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from aftersales.api import error_body
 from aftersales.auth import TokenView
 from orders import api as orders
-from reasons import api as reasons
+from refunds import api as refunds
+from tickets.api import claim_form
 from tickets.api import views as tickets
 from warehouse import api as warehouse
 
@@ -32,8 +34,8 @@ api = [
     path("orders/", orders.OrderListView.as_view(), name="orders"),
     path("orders/import/", orders.OrderImportView.as_view(), name="orders-import"),
     path("orders/<str:order_no>/", orders.OrderDetailView.as_view(), name="order"),
-    path("orders/<str:order_no>/eligibility/", orders.EligibilityView.as_view(), name="order-eligibility"),
-    path("reasons/", reasons.ReasonListView.as_view(), name="reasons"),
+    path("orders/<str:order_no>/eligibility/", claim_form.EligibilityView.as_view(), name="order-eligibility"),
+    path("reasons/", claim_form.ReasonListView.as_view(), name="reasons"),
     path("uploads/", tickets.UploadView.as_view(), name="uploads"),
     path("uploads/<int:upload_id>/file/", tickets.UploadFileView.as_view(), name="upload-file"),
     path("tickets/", tickets.TicketListCreateView.as_view(), name="tickets"),
@@ -47,9 +49,9 @@ api = [
     path("staff/tickets/<str:ticket_no>/reject/", tickets.RejectView.as_view(), name="staff-reject"),
     path("staff/tickets/<str:ticket_no>/compensate/", tickets.CompensateView.as_view(), name="staff-compensate"),
     path("staff/tickets/<str:ticket_no>/notes/", tickets.NotesView.as_view(), name="staff-notes"),
-    path("finance/refunds/", tickets.FinanceRefundListView.as_view(), name="finance-refunds"),
-    path("finance/tickets/<str:ticket_no>/approve/", tickets.FinanceApproveView.as_view(), name="finance-approve"),
-    path("finance/tickets/<str:ticket_no>/reject/", tickets.FinanceRejectView.as_view(), name="finance-reject"),
+    path("finance/refunds/", refunds.FinanceRefundListView.as_view(), name="finance-refunds"),
+    path("finance/tickets/<str:ticket_no>/approve/", refunds.FinanceApproveView.as_view(), name="finance-approve"),
+    path("finance/tickets/<str:ticket_no>/reject/", refunds.FinanceRejectView.as_view(), name="finance-reject"),
     path("warehouse/inbound/", warehouse.InboundView.as_view(), name="warehouse-inbound"),
     path("warehouse/outbound/", warehouse.OutboundView.as_view(), name="warehouse-outbound"),
     path("ping/", tickets.PingView.as_view(), name="ping"),
@@ -64,6 +66,4 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
-
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

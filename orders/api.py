@@ -1,18 +1,18 @@
-"""Order endpoints: a buyer's own orders and what may be claimed on them; the service account's import."""
+"""Order endpoints: a buyer's own orders; the service account's import. (What may be claimed on an order
+is the claim form's read: tickets.api.claim_form.)"""
 
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aftersales.api import InGroup, MoneyField, error_responses
-from aftersales.errors import DomainError, FieldInvalid, NotFound
+from aftersales.errors import DomainError, FieldInvalid
 from aftersales.idempotency import idempotent
 from aftersales.roles import SERVICE
-from orders.models import Order, OrderLine
+from orders.models import Order
+from orders.selectors import get_order_for_buyer, list_orders_for_buyer
 from orders.services import import_order
-from tickets.eligibility import eligibility_for
 
 
 class OrderLineOutput(serializers.Serializer):
@@ -42,55 +42,13 @@ class OrderOutput(serializers.Serializer):
     lines = OrderLineOutput(many=True)
 
 
-class DeadlineOutput(serializers.Serializer):
-    name = serializers.CharField(help_text="before_shipment, in_transit, fresh_quality, no_reason, quality")
-    types = serializers.ListField(child=serializers.CharField())
-    ends_at = serializers.DateTimeField(allow_null=True, help_text="null: open until the order moves on")
-    open = serializers.BooleanField()
-    reasons = serializers.CharField(help_text="any, buyer, shop_or_carrier, quality_only")
-
-
-class EligibilityLineOutput(serializers.Serializer):
-    order_line_id = serializers.CharField()
-    sku = serializers.CharField()
-    product_name = serializers.CharField()
-    category = serializers.CharField()
-    quantity = serializers.IntegerField()
-    claimed_quantity = serializers.IntegerField()
-    claimable_quantity = serializers.IntegerField()
-    max_refund = MoneyField()
-    allowed_types = serializers.ListField(child=serializers.CharField())
-    photos_required_for = serializers.ListField(child=serializers.CharField())
-    deadlines = DeadlineOutput(many=True)
-
-
-class EligibilityOutput(serializers.Serializer):
-    order_no = serializers.CharField()
-    order_status = serializers.CharField()
-    checked_at = serializers.DateTimeField()
-    max_photos = serializers.IntegerField()
-    lines = EligibilityLineOutput(many=True)
-
-
-def _own_orders(user):
-    return Order.objects.filter(buyer__user=user).select_related("shop").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
-
-
-def _own_order(user, order_no: str) -> Order:
-    order = _own_orders(user).filter(order_no=order_no).first() if "\x00" not in order_no else None
-    if order is None:
-        raise NotFound("No such order.", field="order_no")
-    return order
-
-
 class OrderListView(generics.ListAPIView):
     serializer_class = OrderOutput
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Order.objects.none()
-        return _own_orders(self.request.user)
+        return list_orders_for_buyer(self.request.user)
 
     @extend_schema(operation_id="list_my_orders", tags=["buyer"], responses={200: OrderOutput(many=True),
                                                                              **error_responses(400)})
@@ -101,16 +59,7 @@ class OrderListView(generics.ListAPIView):
 class OrderDetailView(APIView):
     @extend_schema(operation_id="get_my_order", tags=["buyer"], responses={200: OrderOutput, **error_responses(404)})
     def get(self, request, order_no):
-        return Response(OrderOutput(_own_order(request.user, order_no)).data)
-
-
-class EligibilityView(APIView):
-    @extend_schema(operation_id="order_eligibility", tags=["buyer"],
-                   responses={200: EligibilityOutput, **error_responses(404)},
-                   description="Per line: claimable quantity, maximum refund, allowed ticket types and the "
-                               "deadlines that apply, with the time each ends.")
-    def get(self, request, order_no):
-        return Response(EligibilityOutput(eligibility_for(_own_order(request.user, order_no))).data)
+        return Response(OrderOutput(get_order_for_buyer(request.user, order_no)).data)
 
 
 IMPORT_BODY = {"application/json": {"type": "object", "description": 'one order, or {"orders": [order, ...]}'}}

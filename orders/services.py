@@ -2,17 +2,17 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.dateparse import parse_datetime
 
 from aftersales.errors import FieldInvalid, FieldRequired
-from aftersales.money import ZERO, allocate, money
+from aftersales.money import MAX_AMOUNT, ZERO, allocate, parse_amount
+from orders.claims import claimed_by_line
 from orders.models import Buyer, Order, OrderLine, Shop
-
-MAX_AMOUNT = Decimal("9999999999.99")
 
 
 @dataclass
@@ -46,20 +46,7 @@ def _str(data, key, path, *, limit: int, required: bool = True, blank: bool = Fa
 
 def _amount(data, key, path, *, required: bool = True, default: Decimal = ZERO) -> Decimal:
     value = _get(data, key, path, required=required)
-    if value is None:
-        return default
-    if isinstance(value, (bool, float)) or not isinstance(value, (str, int)):
-        raise FieldInvalid("An amount as a decimal string, e.g. \"45.00\".", field=path)
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise FieldInvalid("An amount as a decimal string, e.g. \"45.00\".", field=path) from None
-    if not amount.is_finite() or amount < 0:
-        raise FieldInvalid("Must be zero or more.", field=path)
-    # The size check first: quantising a huge value (1e30) raises instead of answering.
-    if amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
-        raise FieldInvalid("At most 2 decimals and 10 digits before the point.", field=path)
-    return money(amount)
+    return default if value is None else parse_amount(value, field=path)
 
 
 def _int(data, key, path, *, minimum: int, maximum: int = 1_000_000, required: bool = True, default=0) -> int:
@@ -171,8 +158,6 @@ def parse_order(data) -> dict:
 def import_order(data) -> ImportResult:
     """Upsert one order by order_no, creating its shop and buyer (and the buyer's login) if missing.
     A line already under claim can never shrink below what its tickets claim."""
-    from tickets.selectors import claimed_by_line
-
     parsed = parse_order(data)
     shop, _ = Shop.objects.update_or_create(code=parsed["shop"]["code"], defaults={"name": parsed["shop"]["name"]})
     buyer = _upsert_buyer(parsed["buyer"])
@@ -206,9 +191,12 @@ def import_order(data) -> ImportResult:
             setattr(current, key, value)
         current.save()
     for gone in existing.values():
-        if gone.pk in claimed or gone.ticket_lines.exists():
+        if gone.pk in claimed:
             raise FieldInvalid(f"Line {gone.line_id} is under claim and cannot be removed.", field="lines")
-        gone.delete()
+        try:
+            gone.delete()
+        except ProtectedError:  # claims that no longer count, goods records: the line stays referenced
+            raise FieldInvalid(f"Line {gone.line_id} is under claim and cannot be removed.", field="lines") from None
     return ImportResult(order=order, created=created)
 
 

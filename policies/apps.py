@@ -6,6 +6,7 @@ class PoliciesConfig(AppConfig):
     verbose_name = "Policies"
 
     def ready(self):
+        # Imported here, not at the top: models may be imported only once the app registry is ready.
         from aftersales import refcache
         from policies.models import Policy
         from policies.services import CACHE_KEY

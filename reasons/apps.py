@@ -6,6 +6,7 @@ class ReasonsConfig(AppConfig):
     verbose_name = "Reasons"
 
     def ready(self):
+        # Imported here, not at the top: models may be imported only once the app registry is ready.
         from aftersales import refcache
         from reasons.models import Reason
         from reasons.selectors import OFFERED_KEY

@@ -4,7 +4,9 @@ Columns: code, name, Chinese name, group, quality issue, responsible,
 refund only, return and refund, exchange, fresh, general, photos required.
 """
 
-R, RR, EX = "refund_only", "return_refund", "exchange"
+from aftersales.vocabulary import TicketType
+
+R, RR, EX = TicketType.REFUND_ONLY, TicketType.RETURN_REFUND, TicketType.EXCHANGE
 
 DEFAULT_REASONS = [
     # product

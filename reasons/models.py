@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.history import tracked
+from aftersales.vocabulary import TicketType
 
 
 class ReasonQuerySet(models.QuerySet):
@@ -32,9 +33,9 @@ class Reason(models.Model):
     is_quality_issue = models.BooleanField(default=False)
     responsible = models.CharField(max_length=16, choices=Responsible,
                                    help_text=_("decides who pays return shipping"))
-    for_refund_only = models.BooleanField(_("refund only"), default=True)
-    for_return_refund = models.BooleanField(_("return and refund"), default=True)
-    for_exchange = models.BooleanField(_("exchange"), default=False)
+    for_refund_only = models.BooleanField(TicketType.REFUND_ONLY.label, default=True)
+    for_return_refund = models.BooleanField(TicketType.RETURN_REFUND.label, default=True)
+    for_exchange = models.BooleanField(TicketType.EXCHANGE.label, default=False)
     for_fresh = models.BooleanField(_("fresh produce"), default=True)
     for_general = models.BooleanField(_("general goods"), default=True)
     requires_photos = models.BooleanField(default=False)
@@ -52,8 +53,8 @@ class Reason(models.Model):
 
     @property
     def ticket_types(self) -> list[str]:
-        flags = {"refund_only": self.for_refund_only, "return_refund": self.for_return_refund,
-                 "exchange": self.for_exchange}
+        flags = {TicketType.REFUND_ONLY: self.for_refund_only, TicketType.RETURN_REFUND: self.for_return_refund,
+                 TicketType.EXCHANGE: self.for_exchange}
         return [t for t, on in flags.items() if on]
 
     @property

@@ -1,7 +1,17 @@
+"""Finance in the admin: refund records, and finance's actions on the ticket page and list.
+
+The ticket page belongs to tickets; finance's buttons are added here by subclassing its admin and
+registering it again, so the arrow points from refunds to tickets."""
+
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from aftersales.admin import ReadOnlyAdmin
+from aftersales.roles import FINANCE, in_group
+from refunds import services
 from refunds.models import Refund
+from tickets.admin import TicketAdmin
+from tickets.models import Ticket
 
 
 @admin.register(Refund)
@@ -12,3 +22,32 @@ class RefundAdmin(ReadOnlyAdmin):
     list_select_related = ["ticket"]
     show_full_result_count = False
 
+
+class TicketWithFinanceAdmin(TicketAdmin):
+    """The ticket page and list, with finance's approve / send back."""
+
+    actions = [*TicketAdmin.actions, "finance_approve_selected"]
+    change_form_template = "admin/refunds/ticket_change_form.html"
+
+    def has_finance_permission(self, request):
+        return in_group(request.user, FINANCE)
+
+    @admin.action(description=_("Approve the refund (finance)"), permissions=["finance"])
+    def finance_approve_selected(self, request, queryset):
+        self._each(request, queryset, lambda pk: services.finance_approve_ticket(ticket_id=pk, actor=request.user))
+
+    def panel_context(self, request, ticket: Ticket) -> dict:
+        return {**super().panel_context(request, ticket), "can_finance": in_group(request.user, FINANCE)}
+
+    def panel_actions(self) -> dict:
+        return {
+            **super().panel_actions(),
+            "finance_approve": lambda request, ticket, data: services.finance_approve_ticket(
+                ticket_id=ticket.pk, actor=request.user),
+            "finance_reject": lambda request, ticket, data: services.finance_reject_ticket(
+                ticket_id=ticket.pk, actor=request.user, reason=data["reason"]),
+        }
+
+
+admin.site.unregister(Ticket)
+admin.site.register(Ticket, TicketWithFinanceAdmin)

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class RefundsConfig(AppConfig):
     name = "refunds"
     verbose_name = "Refunds"
+
+    def ready(self):
+        # Imported here, not at the top: models may be imported only once the app registry is ready.
+        from refunds.services import refund_auto_approved
+        from tickets.models import EventKind
+        from tickets.services import subscribe
+
+        subscribe(EventKind.AUTO_APPROVE, refund_auto_approved)

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
+from refunds.models import GatewayPayout
+
 
 class GatewayError(Exception):
     """Transient: the call may be retried with the same key."""
@@ -29,8 +31,6 @@ class GatewayResult:
 
 class SimulatedGateway:
     def refund(self, *, amount: Decimal, idempotency_key: str, order_no: str) -> GatewayResult:
-        from refunds.models import GatewayPayout
-
         try:
             with transaction.atomic():
                 payout = GatewayPayout.objects.create(

@@ -9,6 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.history import tracked
 
+# A refund that has not failed: pending, in progress or paid. At most one per ticket (the database holds
+# it); while one is live, nobody may ask for another.
+LIVE = ~Q(status="failed")
+
+
+class RefundQuerySet(models.QuerySet):
+    def live(self):
+        """Refunds under way or done: the money for their ticket is taken care of."""
+        return self.filter(LIVE)
+
 
 @tracked("RefundHistory")
 class Refund(models.Model):
@@ -31,12 +41,14 @@ class Refund(models.Model):
     failure_reason = models.CharField(max_length=500, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = RefundQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_gte_0"),
             # At most one refund per ticket that is not a failure: the database refuses a second.
-            models.UniqueConstraint(fields=["ticket"], condition=~Q(status="failed"),
+            models.UniqueConstraint(fields=["ticket"], condition=LIVE,
                                     name="one_live_refund_per_ticket"),
         ]
 

@@ -1,22 +1,56 @@
-"""Refund services: request once, execute exactly once whatever retries, crashes or races happen."""
+"""Refund services: finance review, and money paid exactly once whatever retries, crashes or races happen.
+
+Tickets sit upstream: these services call the ticket's own doors (`tickets.services.record_*`) inside
+their transaction; tickets never calls back. A refund-only claim approved by the system reaches us as
+an AUTO_APPROVE timeline event (`refunds.apps` subscribes; docs/design.md)."""
 
 from django.db import IntegrityError, transaction
 
 from aftersales import clock
 from aftersales.errors import Conflict
-from refunds.gateway import GatewayDeclined, get_gateway
+from aftersales.roles import FINANCE, require_role
+from refunds.execution import execute_refund
 from refunds.models import Refund
-from tickets.models import Ticket
+from refunds.tasks import execute_refund_task
+from tickets import services as tickets
+from tickets.models import Ticket, TimelineEvent
+
+# --------------------------------------------------------------------------------------------- finance review
+
+
+@transaction.atomic
+def finance_approve_ticket(*, ticket_id: int, actor) -> Ticket:
+    """Finance approves: the refund is recorded once and executed after commit. A second approval
+    (double click, two users) finds the refund under way and is refused with 409."""
+    require_role(actor, FINANCE)
+    ticket = tickets.record_finance_approval(ticket_id=ticket_id, actor=actor)
+    request_refund(ticket=ticket, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def finance_reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
+    """Finance sends the ticket back to ops review with a reason ops sees."""
+    require_role(actor, FINANCE)
+    return tickets.record_finance_send_back(ticket_id=ticket_id, actor=actor, reason=reason)
+
+
+def refund_auto_approved(event: TimelineEvent) -> Refund:
+    """A refund-only claim on an unshipped order was approved by the system: no finance step [001]. Runs
+    inside the claim's transaction (a subscriber to AUTO_APPROVE), so the claim and its refund are
+    recorded together or not at all."""
+    return request_refund(ticket=event.ticket, actor=None)
+
+
+# --------------------------------------------------------------------------------------------- recording
 
 
 def request_refund(*, ticket: Ticket, actor) -> Refund:
     """Record the refund for a locked ticket and queue its execution after commit.
 
-    The database holds at most one refund per ticket that has not failed; a second request
-    (two finance users, a retried request) hits that constraint and is refused.
+    The database holds at most one live refund per ticket; a second request (two finance users, a
+    retried request) hits that constraint and is refused.
     """
-    from refunds.tasks import execute_refund_task
-
     try:
         with transaction.atomic():
             refund = Refund.objects.create(ticket=ticket, amount=ticket.refund_amount, requested_by=actor,
@@ -27,47 +61,5 @@ def request_refund(*, ticket: Ticket, actor) -> Refund:
     return refund
 
 
-def execute_refund(*, refund_id: int) -> Refund:
-    """Pay a refund. Safe to run any number of times, concurrently: the row lock and the status let
-    one run through; the gateway's idempotency key (the refund's uuid) makes a retried call after a
-    crash pay nothing twice. No lock is held over the network call."""
-    with transaction.atomic():
-        refund = Refund.objects.select_for_update().get(pk=refund_id)
-        if refund.status in (Refund.Status.SUCCEEDED, Refund.Status.FAILED):
-            return refund  # a redelivered message: already done
-        refund.status = Refund.Status.IN_PROGRESS
-        refund.attempts += 1
-        refund.save(update_fields=["status", "attempts"])
-        order_no = refund.ticket.order.order_no
-    try:
-        result = get_gateway().refund(amount=refund.amount, idempotency_key=str(refund.uuid), order_no=order_no)
-    except GatewayDeclined as exc:
-        return _record_failure(refund_id=refund_id, reason=str(exc))
-    return _record_success(refund_id=refund_id, reference=result.reference)
-
-
-@transaction.atomic
-def _record_success(*, refund_id: int, reference: str) -> Refund:
-    from tickets.services import mark_refund_succeeded
-
-    refund = Refund.objects.select_for_update().get(pk=refund_id)
-    if refund.status == Refund.Status.SUCCEEDED:
-        return refund
-    refund.status, refund.gateway_reference, refund.finished_at = Refund.Status.SUCCEEDED, reference, clock.now()
-    refund.save(update_fields=["status", "gateway_reference", "finished_at"])
-    mark_refund_succeeded(ticket_id=refund.ticket_id, refund=refund)
-    return refund
-
-
-@transaction.atomic
-def _record_failure(*, refund_id: int, reason: str) -> Refund:
-    from tickets.services import lock_ticket, record_event
-
-    refund = Refund.objects.select_for_update().get(pk=refund_id)
-    if refund.status == Refund.Status.SUCCEEDED:
-        return refund
-    refund.status, refund.failure_reason, refund.finished_at = Refund.Status.FAILED, reason[:500], clock.now()
-    refund.save(update_fields=["status", "failure_reason", "finished_at"])
-    ticket = lock_ticket(refund.ticket_id)
-    record_event(ticket, "refund_failed", actor=None, before=ticket.status, reason=reason, buyer_visible=False)
-    return refund
+__all__ = ["execute_refund", "finance_approve_ticket", "finance_reject_ticket", "refund_auto_approved",
+           "request_refund"]

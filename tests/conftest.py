@@ -66,7 +66,8 @@ def pytest_report_header(config):
 
 
 REFERENCE_DATA = ["aftersales.migrations.0002_roles:create_roles", "policies.migrations.0002_defaults:install_defaults",
-                  "reasons.migrations.0002_defaults:install_defaults", "tickets.migrations.0002_periodic_tasks:install"]
+                  "reasons.migrations.0002_defaults:install_defaults", "tickets.migrations.0002_periodic_tasks:install",
+                  "refunds.migrations.0003_refund_requested_and_requeue_schedule:install"]
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from aftersales import clock
 from orders.models import Buyer, Order, OrderLine, Shop
 from reasons.models import Reason
 from tickets import services
+from tickets.models import Ticket
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -112,7 +113,7 @@ def reason(code: str) -> Reason:
 
 
 def submit(order: Order, *, type="return_refund", reason_code="quality_issue", lines=None, photos=None,
-           description="") -> "services.Ticket":
+           description="") -> Ticket:
     """Submit a claim as the order's buyer, through the service. ``lines``: [(line index, quantity)]."""
 
     order_lines = list(order.lines.all())

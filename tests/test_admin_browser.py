@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from demo import journeys
 from tests.factories import make_order, submit
-from tickets import journeys
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

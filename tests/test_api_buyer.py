@@ -11,6 +11,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from aftersales.throttles import UserBurstThrottle
+from demo import journeys
+from demo.journeys import advance
 from orders.models import Order
 from reasons.models import Reason
 from tests.factories import (
@@ -24,8 +26,6 @@ from tests.factories import (
     reason,
     submit,
 )
-from tickets import journeys
-from tickets.journeys import advance
 from tickets.models import Note, Ticket
 
 pytestmark = pytest.mark.django_db

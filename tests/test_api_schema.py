@@ -27,8 +27,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from demo.journeys import advance
 from tests.factories import UserFactory, make_order, make_upload, submit
-from tickets.journeys import advance
 
 pytestmark = pytest.mark.django_db
 

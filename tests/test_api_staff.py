@@ -6,6 +6,8 @@ import datetime as dt
 import pytest
 
 from aftersales import clock
+from demo import journeys
+from demo.journeys import advance
 from refunds.models import Refund
 from tests.factories import (
     ShopFactory,
@@ -16,8 +18,6 @@ from tests.factories import (
     order_with_tickets,
     submit,
 )
-from tickets import journeys
-from tickets.journeys import advance
 from tickets.models import Note, Ticket
 
 pytestmark = pytest.mark.django_db

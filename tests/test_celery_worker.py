@@ -13,10 +13,11 @@ import pytest
 from django.db import connection
 
 from aftersales.celery import app as celery_app
+from demo import journeys
+from refunds import services as refunds
 from refunds.models import GatewayPayout, Refund
 from refunds.tasks import execute_refund_task
 from tests.factories import make_order, submit
-from tickets import journeys, services
 from tickets.models import Ticket
 from tickets.tasks import run_deadlines_task
 
@@ -95,7 +96,7 @@ def test_a_real_worker_executes_the_refund_once_despite_duplicate_messages(worke
     order = make_order(buyer=buyer, lines=[("general", "30.00", 2, None)])
     ticket = journeys.advance(submit(order, type="return_refund"), Ticket.Status.AWAITING_REFUND, staff=staff)
 
-    services.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])  # commits, then queues
+    refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])  # commits, then queues
     refund = Refund.objects.get(ticket=ticket)
     for _ in range(3):  # redelivered / duplicated messages
         execute_refund_task.delay(refund.pk)

@@ -12,6 +12,7 @@ import time_machine
 from aftersales.errors import (
     FieldInvalid,
     FieldRequired,
+    NotFound,
     OutsideWindow,
     QuantityAboveClaimable,
     ReasonNotAllowed,
@@ -288,7 +289,7 @@ def test_another_buyers_order_is_not_found(buyer):
     order = delivered_order(buyer=buyer)
     stranger = BuyerFactory(account="mallory")
 
-    refused(services.NotFound, "order_no", lambda: services.submit_ticket(
+    refused(NotFound, "order_no", lambda: services.submit_ticket(
         actor=stranger.user, order_no=order.order_no, type="return_refund", reason_id=reason("no_reason_7d").pk,
         lines=[{"order_line_id": order.lines.get().line_id, "quantity": 1}]))
 

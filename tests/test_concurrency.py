@@ -16,10 +16,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from aftersales.errors import InvalidTransition, QuantityAboveClaimable
+from demo.journeys import advance
+from refunds import services as refunds
 from refunds.models import GatewayPayout, Refund
 from tests.factories import UserFactory, make_order, reason, submit
 from tickets import services
-from tickets.journeys import advance
 from tickets.models import ReturnShipment, Ticket, TicketLine, TimelineEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -164,8 +165,8 @@ def test_two_finance_approvals_at_once_pay_one_refund(ticket_type, staff, second
     ticket = advance(submit(make_order(buyer=buyer), type=ticket_type), S.AWAITING_REFUND, staff=staff)
 
     results = race(
-        (staff["finance"].pk, lambda user: services.finance_approve_ticket(ticket_id=ticket.pk, actor=user)),
-        (second_finance.pk, lambda user: services.finance_approve_ticket(ticket_id=ticket.pk, actor=user)),
+        (staff["finance"].pk, lambda user: refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=user)),
+        (second_finance.pk, lambda user: refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=user)),
     )
 
     one_winner(results, InvalidTransition)
@@ -183,7 +184,7 @@ def test_a_double_click_of_four_finance_approvals_pays_once(staff, buyer):
     ticket = advance(submit(make_order(buyer=buyer), type="refund_only"), S.AWAITING_REFUND, staff=staff)
 
     results = race(*[(staff["finance"].pk,
-                      lambda user: services.finance_approve_ticket(ticket_id=ticket.pk, actor=user))] * 4)
+                      lambda user: refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=user))] * 4)
 
     one_winner(results, InvalidTransition)
     ticket.refresh_from_db()

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from aftersales import clock
+from demo import journeys
 from tests.factories import make_order, submit
-from tickets import journeys, services
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -79,20 +79,6 @@ def test_reviews_and_refunds_past_their_sla_are_escalated_once(staff, buyer):
         assert ticket.events.filter(transition="escalate").count() == 1
 
     assert "escalated_review: 0" in sweep(clock.now() + dt.timedelta(hours=60))
-
-
-def test_a_refund_stuck_in_the_queue_is_run_again(staff, buyer):
-    ticket = journeys.advance(submit(make_order(buyer=buyer)), S.AWAITING_REFUND, staff=staff)
-    services.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])  # no commit: message never sent
-    ticket.refresh_from_db()
-    assert ticket.status == S.AWAITING_REFUND
-
-    output = sweep(clock.now() + dt.timedelta(minutes=16))
-
-    ticket.refresh_from_db()
-    assert "refunds_requeued: 1" in output
-    assert ticket.status == S.COMPLETED
-    assert ticket.refunds.get().status == "succeeded"
 
 
 def test_run_deadlines_refuses_a_naive_time():

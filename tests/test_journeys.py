@@ -2,8 +2,8 @@
 
 import pytest
 
+from demo.journeys import PATHS, advance
 from tests.factories import make_order, submit
-from tickets.journeys import PATHS, advance
 from tickets.models import Ticket
 
 CASES = [(t, s) for t, paths in PATHS.items() for s in paths]

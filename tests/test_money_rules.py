@@ -16,9 +16,11 @@ from aftersales.errors import (
     InvalidTransition,
     QuantityAboveClaimable,
 )
+from demo import journeys
+from refunds import services as refunds
 from refunds.models import GatewayPayout, Refund
 from tests.factories import UserFactory, make_order, make_upload, reason, submit
-from tickets import journeys, services
+from tickets import services
 from tickets.models import Note, Ticket, TicketLine, TimelineEvent
 
 S = Ticket.Status
@@ -33,7 +35,7 @@ def untouched(ticket: Ticket) -> tuple:
 def finance_pays(ticket: Ticket, staff: dict, capture) -> Refund:
     """Finance approves; the refund runs after commit (Celery is eager) and the ticket completes."""
     with capture(execute=True):
-        services.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
+        refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
     ticket.refresh_from_db()
     assert ticket.status == S.COMPLETED
     refund = ticket.refunds.get()

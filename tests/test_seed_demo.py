@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from aftersales import clock
+from demo.journeys import PATHS
 from orders.models import Order
-from tickets.journeys import PATHS
 from tickets.models import Ticket, TimelineEvent
 
 pytestmark = pytest.mark.django_db

@@ -16,11 +16,13 @@ from django.forms.models import model_to_dict
 from django.test import override_settings
 
 from aftersales.errors import FieldRequired, InvalidTransition, NotAllowed, NotFound
+from demo import journeys
+from demo.journeys import advance
+from refunds import services as refunds
 from refunds.gateway import GatewayDeclined
 from refunds.models import GatewayPayout, Refund
 from tests.factories import BuyerFactory, make_order, submit
-from tickets import journeys, services
-from tickets.journeys import advance
+from tickets import services
 from tickets.models import Note, ReturnShipment, Ticket, TimelineEvent
 from warehouse import services as warehouse
 from warehouse.models import Inbound, Outbound
@@ -43,7 +45,7 @@ class DecliningGateway:
 
 def _finance_requests_refund(ticket, staff):
     """Finance approves; the refund is recorded but has not run yet (its task runs after commit)."""
-    services.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
+    refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
 
 
 def _finance_approves_refund_declined(ticket, staff):
@@ -52,7 +54,7 @@ def _finance_approves_refund_declined(ticket, staff):
 
 
 def _finance_sends_back(ticket, staff):
-    services.finance_reject_ticket(ticket_id=ticket.pk, actor=staff["finance"], reason="Amount looks wrong.")
+    refunds.finance_reject_ticket(ticket_id=ticket.pk, actor=staff["finance"], reason="Amount looks wrong.")
 
 
 # label: (status journeys.advance walks to, extra steps, the status the ticket is then in)
@@ -174,8 +176,8 @@ def do(transition: str, ticket: Ticket, staff: dict, *, actor="default"):
         "record_inbound": lambda: warehouse.record_inbound(ticket_id=pk, actor=actor,
                                                            lines=_lines(ticket, accepted=True), note="As described."),
         "close": lambda: services.close_ticket(ticket_id=pk, reason="Return deadline passed."),
-        "finance_approve": lambda: services.finance_approve_ticket(ticket_id=pk, actor=actor),
-        "finance_reject": lambda: services.finance_reject_ticket(ticket_id=pk, actor=actor, reason="Check fee."),
+        "finance_approve": lambda: refunds.finance_approve_ticket(ticket_id=pk, actor=actor),
+        "finance_reject": lambda: refunds.finance_reject_ticket(ticket_id=pk, actor=actor, reason="Check fee."),
         "record_outbound": lambda: warehouse.record_outbound(ticket_id=pk, actor=actor, lines=_lines(ticket),
                                                              courier="SF Express", tracking_no="SFR000000001"),
         "confirm_receipt": lambda: services.confirm_receipt(ticket_id=pk, actor=actor),
@@ -333,7 +335,7 @@ def test_reject_and_finance_reject_need_a_reason_and_change_nothing_without_one(
     with pytest.raises(FieldRequired) as ops_error:
         services.reject_ticket(ticket_id=pending.pk, actor=staff["ops"], reason="   ")
     with pytest.raises(FieldRequired) as finance_error:
-        services.finance_reject_ticket(ticket_id=awaiting_refund.pk, actor=staff["finance"], reason="")
+        refunds.finance_reject_ticket(ticket_id=awaiting_refund.pk, actor=staff["finance"], reason="")
 
     assert ops_error.value.field == finance_error.value.field == "reason"
     assert (snapshot(pending), snapshot(awaiting_refund)) == before
@@ -359,7 +361,7 @@ def test_rejection_reason_is_stored_and_shown_to_the_buyer_in_the_timeline(staff
 def test_finance_sending_back_returns_the_ticket_to_ops_who_can_approve_again(staff, buyer):
     ticket = reach(RO, "awaiting_refund", staff, buyer)
 
-    services.finance_reject_ticket(ticket_id=ticket.pk, actor=staff["finance"], reason="Fee not explained.")
+    refunds.finance_reject_ticket(ticket_id=ticket.pk, actor=staff["finance"], reason="Fee not explained.")
     ticket.refresh_from_db()
     assert ticket.status == S.PENDING_REVIEW
     assert ticket.finance_rejection_reason == "Fee not explained."
@@ -382,7 +384,7 @@ def test_a_declined_refund_keeps_the_ticket_awaiting_refund_and_finance_can_appr
     assert GatewayPayout.objects.count() == 0
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
+        refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
 
     ticket.refresh_from_db()
     assert ticket.status == S.COMPLETED

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = "Tickets"
+
+    def ready(self):
+        # Imported here, not at the top: models may be imported only once the app registry is ready.
+        from orders import claims
+        from tickets.selectors import claimed_by_line
+
+        claims.register(claimed_by_line)

@@ -1,4 +1,5 @@
-"""The deadline sweep (SPEC §6): the periodic task and `manage.py run_deadlines` run this.
+"""The ticket deadline sweep (SPEC §6): the periodic task and `manage.py run_deadlines` run this.
+(Refunds whose execution message was lost are the refunds part's own sweep: refunds.tasks.)
 
 Each ticket is handled in its own transaction through the ordinary services, so a failure on one
 never stops the rest, and a ticket another worker already moved is simply refused and skipped."""
@@ -12,7 +13,6 @@ from django.db.models import Exists, OuterRef
 from aftersales import clock
 from aftersales.errors import DomainError
 from policies import services as policies
-from refunds.models import Refund
 from tickets import services
 from tickets.models import ReturnShipment, Ticket
 
@@ -21,7 +21,7 @@ S = Ticket.Status
 
 
 def run_deadlines(now: datetime | None = None) -> Counter:
-    """Close, auto-confirm, escalate and auto-refund what is due at ``now``; return what was done."""
+    """Close, auto-confirm and escalate what is due at ``now``; return what was done."""
     now = now or clock.now()
     done: Counter = Counter()
     with clock.frozen_at(now):
@@ -39,11 +39,10 @@ def run_deadlines(now: datetime | None = None) -> Counter:
         for pk in unconfirmed.values_list("pk", flat=True):
             _attempt(done, "auto_confirmed", services.confirm_receipt, ticket_id=pk)
 
-        # Goods back, refund not processed within the SLA [003]: escalate.
-        refund_open = Exists(Refund.objects.filter(ticket=OuterRef("pk")).exclude(status=Refund.Status.FAILED))
+        # Goods back, refund not processed within the SLA [003]: escalate (unless the money is on its way).
         late_refund = Ticket.objects.filter(
-            status=S.AWAITING_REFUND, escalated_at__isnull=True,
-            goods_received_at__lt=now - policy.hours("refund_sla_hours")).exclude(refund_open)
+            status=S.AWAITING_REFUND, escalated_at__isnull=True, refund_requested_at__isnull=True,
+            goods_received_at__lt=now - policy.hours("refund_sla_hours"))
         for pk in late_refund.values_list("pk", flat=True):
             _attempt(done, "escalated_refund", services.escalate_ticket, ticket_id=pk,
                      reason="Goods received; the refund is past its SLA.")
@@ -55,14 +54,6 @@ def run_deadlines(now: datetime | None = None) -> Counter:
             _attempt(done, "escalated_review", services.escalate_ticket, ticket_id=pk,
                      reason="Waiting for review past the SLA.")
 
-        # Refunds whose execution message was lost: queue them again (execution is idempotent).
-        from refunds.tasks import execute_refund_task
-
-        stuck = Refund.objects.filter(status__in=[Refund.Status.PENDING, Refund.Status.IN_PROGRESS],
-                                      created_at__lt=now - policy.minutes("refund_retry_minutes"))
-        for pk in stuck.values_list("pk", flat=True):
-            execute_refund_task.delay(pk)
-            done["refunds_requeued"] += 1
     return done
 
 

@@ -9,6 +9,8 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 
 from aftersales import clock
 from aftersales.history import tracked
+from aftersales.vocabulary import TicketType
+from orders.models import Order
 
 
 class AppendOnlyModel(models.Model):
@@ -26,47 +28,42 @@ class AppendOnlyModel(models.Model):
         raise RuntimeError(f"{type(self).__name__} rows are history and cannot be deleted.")
 
 
-def _goods_come_back(ticket) -> bool:
-    return ticket.type in (Ticket.Type.RETURN_REFUND, Ticket.Type.EXCHANGE)
+class EventKind(models.TextChoices):
+    """What a timeline row records: one kind per transition of the machine (the transition method has
+    the same name), and the few events that move no state. Services name kinds by these members, never
+    by free strings (as Saleor's order events do)."""
 
-
-def _no_return_shipment(ticket) -> bool:
-    return not ticket.return_shipments.exists()
-
-
-def _goods_not_received(ticket) -> bool:
-    return ticket.goods_received_at is None
-
-
-def _return_deadline_passed(ticket) -> bool:
-    return ticket.return_deadline is not None and ticket.return_deadline < clock.now()
-
-
-def _no_refund_open(ticket) -> bool:
-    return not ticket.refunds.exclude(status="failed").exists()
-
-
-def _replacement_shipped(ticket) -> bool:
-    return ticket.replacement_shipped_at is not None
-
-
-def _replacement_not_shipped(ticket) -> bool:
-    return ticket.replacement_shipped_at is None
-
-
-def _auto_approvable(ticket) -> bool:
-    return ticket.type == Ticket.Type.REFUND_ONLY and ticket.order.status == "unshipped"
+    SUBMIT = "submit", _("submitted")
+    AUTO_APPROVE = "auto_approve", _("approved by the system")
+    APPROVE = "approve", _("approved")
+    COMPENSATE = "compensate", _("settled with compensation")
+    REJECT = "reject", _("rejected")
+    CANCEL = "cancel", _("cancelled by the buyer")
+    RECORD_RETURN_SHIPMENT = "record_return_shipment", _("goods sent back")
+    RECEIVE_GOODS = "receive_goods", _("goods received and inspected")
+    CLOSE = "close", _("closed")
+    FINANCE_APPROVE = "finance_approve", _("refund approved by finance")
+    FINANCE_REJECT = "finance_reject", _("sent back by finance")
+    REFUND_SUCCEEDED = "refund_succeeded", _("refund paid")
+    SHIP_REPLACEMENT = "ship_replacement", _("replacement shipped")
+    CONFIRM_RECEIPT = "confirm_receipt", _("receipt confirmed")
+    # Events that are no transition of their own, or another name for one:
+    AUTO_CONFIRM_RECEIPT = "auto_confirm_receipt", _("receipt confirmed by the system")
+    REFUND_FAILED = "refund_failed", _("refund failed")
+    INTERCEPT_REQUESTED = "intercept_requested", _("warehouse told to hold the shipment")
+    ESCALATE = "escalate", _("escalated")
+    NOTE = "note", _("note added")
 
 
 @tracked("TicketHistory")
 class Ticket(models.Model):
-    class Type(models.TextChoices):
-        REFUND_ONLY = "refund_only", _("refund only")
-        RETURN_REFUND = "return_refund", _("return and refund")
-        EXCHANGE = "exchange", _("exchange")
+    Type = TicketType  # defined once, in the kernel: reasons name ticket types too
 
     class Status(models.TextChoices):
         PENDING_REVIEW = "pending_review", _("pending review")
+        # No ticket rests here: approval moves on at once to the waiting state, and "approved" is the
+        # ops decision in the timeline (approved_at). Kept because SPEC §4 and API.md list it among
+        # the status values clients may filter on and must accept.
         APPROVED = "approved", _("approved")
         REJECTED = "rejected", _("rejected")
         AWAITING_RETURN = "awaiting_return", _("awaiting return")
@@ -118,6 +115,9 @@ class Ticket(models.Model):
     replacement_shipped_at = models.DateTimeField(null=True, blank=True)
     confirm_deadline = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    refund_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("money is on its way (finance approved, or approved by the system); "
+                                           "cleared when the refund fails"))
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -148,32 +148,35 @@ class Ticket(models.Model):
 
     @property
     def goods_come_back(self) -> bool:
-        return _goods_come_back(self)
+        return self.type in (TicketType.RETURN_REFUND, TicketType.EXCHANGE)
 
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL
 
-    # The whole machine (SPEC §4, issue #4). Services call these after their own guards; a call
-    # from the wrong state or with a failing condition raises TransitionNotAllowed, which the
-    # services turn into InvalidTransition (409). `approved` is the ops decision in the timeline:
-    # the status moves on at once to the waiting state.
+    # The whole machine (SPEC §4), each guard beside the transitions it guards. Services call these
+    # after their own checks (tickets.machine.move); a call from the wrong state or with a failing guard
+    # raises TransitionNotAllowed, which the services turn into InvalidTransition (409). Each
+    # transition's name is its EventKind. Guards read only the ticket's own rows: money and goods
+    # are other parts' business, and they tell the ticket through its services.
     S = Status
 
-    @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND,
-                conditions=[_auto_approvable])
+    def _auto_approvable(self) -> bool:
+        return self.type == TicketType.REFUND_ONLY and self.order.status == Order.Status.UNSHIPPED
+
+    @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND, conditions=[_auto_approvable])
     def auto_approve(self):
-        """Refund only on an unshipped order: approved by the system [001]."""
+        """Refund only on an unshipped order: approved by the system, the money on its way [001]."""
 
     @transition(field=status, source=S.PENDING_REVIEW,
                 target=RETURN_VALUE(S.AWAITING_REFUND, S.AWAITING_RETURN, S.AWAITING_EXCHANGE))
     def approve(self):
         """Refund only (or goods already back): awaiting refund; otherwise the goods come back first."""
-        if self.type == self.Type.REFUND_ONLY or self.is_compensation:
+        if self.type == TicketType.REFUND_ONLY or self.is_compensation:
             return self.Status.AWAITING_REFUND
         if self.goods_received_at is None:
             return self.Status.AWAITING_RETURN
-        return self.Status.AWAITING_EXCHANGE if self.type == self.Type.EXCHANGE else self.Status.AWAITING_REFUND
+        return self.Status.AWAITING_EXCHANGE if self.type == TicketType.EXCHANGE else self.Status.AWAITING_REFUND
 
     @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND)
     def compensate(self):
@@ -183,13 +186,21 @@ class Ticket(models.Model):
     def reject(self):
         pass
 
+    def _no_return_shipment(self) -> bool:
+        return not self.return_shipments.exists()
+
+    def _goods_not_received(self) -> bool:
+        return self.goods_received_at is None
+
     @transition(field=status, source=[S.PENDING_REVIEW, S.AWAITING_RETURN], target=S.CANCELLED,
                 conditions=[_no_return_shipment, _goods_not_received])
     def cancel(self):
         """The buyer withdraws, as long as no goods are on their way back or already in the warehouse."""
 
-    @transition(field=status, source=S.AWAITING_RETURN, target=S.AWAITING_RETURN,
-                conditions=[_goods_come_back])
+    def _goods_come_back(self) -> bool:
+        return self.type in (TicketType.RETURN_REFUND, TicketType.EXCHANGE)
+
+    @transition(field=status, source=S.AWAITING_RETURN, target=S.AWAITING_RETURN, conditions=[_goods_come_back])
     def record_return_shipment(self):
         pass
 
@@ -199,20 +210,24 @@ class Ticket(models.Model):
     def receive_goods(self, *, all_accepted: bool):
         if not all_accepted:
             return self.Status.PENDING_REVIEW  # ops decides, the inspection attached
-        return self.Status.AWAITING_EXCHANGE if self.type == self.Type.EXCHANGE else self.Status.AWAITING_REFUND
+        return self.Status.AWAITING_EXCHANGE if self.type == TicketType.EXCHANGE else self.Status.AWAITING_REFUND
+
+    def _return_deadline_passed(self) -> bool:
+        return self.return_deadline is not None and self.return_deadline < clock.now()
 
     @transition(field=status, source=S.AWAITING_RETURN, target=S.CLOSED,
                 conditions=[_goods_come_back, _no_return_shipment, _return_deadline_passed])
     def close(self):
         """The return deadline passed with nothing sent back (not a second before)."""
 
-    @transition(field=status, source=S.AWAITING_REFUND, target=S.AWAITING_REFUND,
-                conditions=[_no_refund_open])
+    def _no_refund_requested(self) -> bool:
+        return self.refund_requested_at is None
+
+    @transition(field=status, source=S.AWAITING_REFUND, target=S.AWAITING_REFUND, conditions=[_no_refund_requested])
     def finance_approve(self):
         """The refund is requested; the ticket completes when it succeeds."""
 
-    @transition(field=status, source=S.AWAITING_REFUND, target=S.PENDING_REVIEW,
-                conditions=[_no_refund_open])
+    @transition(field=status, source=S.AWAITING_REFUND, target=S.PENDING_REVIEW, conditions=[_no_refund_requested])
     def finance_reject(self):
         pass
 
@@ -220,13 +235,18 @@ class Ticket(models.Model):
     def refund_succeeded(self):
         pass
 
+    def _replacement_not_shipped(self) -> bool:
+        return self.replacement_shipped_at is None
+
     @transition(field=status, source=S.AWAITING_EXCHANGE, target=S.AWAITING_EXCHANGE,
                 conditions=[_replacement_not_shipped])
     def ship_replacement(self):
         pass
 
-    @transition(field=status, source=S.AWAITING_EXCHANGE, target=S.COMPLETED,
-                conditions=[_replacement_shipped])
+    def _replacement_shipped(self) -> bool:
+        return self.replacement_shipped_at is not None
+
+    @transition(field=status, source=S.AWAITING_EXCHANGE, target=S.COMPLETED, conditions=[_replacement_shipped])
     def confirm_receipt(self):
         pass
 
@@ -294,7 +314,9 @@ class TimelineEvent(AppendOnlyModel):
                               related_name="+", help_text=_("empty: the system"))
     actor_role = models.CharField(max_length=16, help_text=_("buyer, ops, finance, warehouse, system"))
     at = models.DateTimeField()
-    transition = models.CharField(max_length=40)
+    Kind = EventKind
+
+    transition = models.CharField(max_length=40, choices=EventKind)
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24)
     reason = models.TextField(blank=True)

@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from aftersales.errors import OutsideWindow, ReasonNotAllowed, TypeNotAllowed
+from aftersales.vocabulary import TicketType
 from orders.models import Order, OrderLine
 from policies.services import Policies
 from reasons.models import Reason
 
-REFUND_ONLY, RETURN_REFUND, EXCHANGE = "refund_only", "return_refund", "exchange"
+REFUND_ONLY, RETURN_REFUND, EXCHANGE = TicketType.REFUND_ONLY, TicketType.RETURN_REFUND, TicketType.EXCHANGE
 FRESH = OrderLine.Category.FRESH
 
 

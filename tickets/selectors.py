@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from aftersales.errors import NotFound
 from aftersales.money import ZERO, money
@@ -57,11 +57,14 @@ def _detail_queryset() -> QuerySet[Ticket]:
 def prime_detail(ticket: Ticket, *, lines, photos, public_events, refunds=(), return_shipments=(),
                  outbounds=()) -> Ticket:
     """Give a ticket the related rows the detail shape reads, from objects the caller already holds
-    (what `get_ticket_for_buyer` would prefetch), so showing it costs no query."""
+    (what `get_ticket_for_buyer` would prefetch), so showing it costs no query. A relation given as
+    None is left to be read (rows another part wrote, that the caller does not hold)."""
     related = {"lines": lines, "photos": photos, "refunds": refunds, "return_shipments": return_shipments,
                "outbounds": outbounds}
     ticket._prefetched_objects_cache = {}
     for name, rows in related.items():
+        if rows is None:
+            continue
         # As Django's prefetch does: the related queryset, its results filled in; a further
         # .filter() or .values_list() on it still asks the database.
         queryset = getattr(ticket, name).get_queryset()
@@ -116,16 +119,6 @@ def list_tickets_for_buyer(*, user) -> QuerySet[Ticket]:
 def list_tickets_for_staff() -> QuerySet[Ticket]:
     return Ticket.objects.select_related("order", "shop", "buyer").prefetch_related(
         Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")))
-
-
-def list_tickets_for_finance() -> QuerySet[Ticket]:
-    """The finance refund list: approved by ops, awaiting refund, and no refund already under way
-    (auto-approved claims pay at once; a failed refund brings its ticket back here)."""
-    from refunds.models import Refund
-
-    under_way = Refund.objects.filter(ticket=OuterRef("pk")).exclude(status=Refund.Status.FAILED)
-    return list_tickets_for_staff().filter(approved_by_review(), status=Ticket.Status.AWAITING_REFUND).exclude(
-        Exists(under_way))
 
 
 def approved_by_review() -> Q:

@@ -2,7 +2,7 @@ from django.db import migrations
 
 SCHEDULES = [
     # name, task, every (minutes)
-    ("Deadline sweep (close, auto-confirm, escalate, re-queue refunds)", "tickets.tasks.run_deadlines_task", 5),
+    ("Deadline sweep (close, auto-confirm, escalate)", "tickets.tasks.run_deadlines_task", 5),
     ("Purge idempotency keys older than 48 hours", "aftersales.tasks.purge_idempotency_keys", 60),
 ]
 

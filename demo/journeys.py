@@ -5,8 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from aftersales import clock
+from refunds import services as refunds
 from refunds.models import Refund
-from refunds.services import execute_refund
 from tickets import services
 from tickets.models import Ticket
 from warehouse import services as warehouse
@@ -16,9 +16,9 @@ S, T = Ticket.Status, Ticket.Type
 
 def _refund_now(ticket: Ticket) -> None:
     # The refund also runs on commit (Celery); running it here first is safe: execution is idempotent.
-    refund = Refund.objects.filter(ticket=ticket).exclude(status=Refund.Status.FAILED).first()
+    refund = Refund.objects.live().filter(ticket=ticket).first()
     if refund is not None:
-        execute_refund(refund_id=refund.pk)
+        refunds.execute_refund(refund_id=refund.pk)
 
 
 def _lines(ticket: Ticket, **extra) -> list[dict]:
@@ -55,7 +55,7 @@ def receive_damaged(ticket, staff):
 
 
 def finance_approve(ticket, staff):
-    services.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
+    refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
     _refund_now(ticket)
 
 

@@ -1,6 +1,6 @@
 """manage.py seed_demo: demo shops, buyers, orders, one staff user per role, and tickets in every state.
 
-Orders go in through the order import; tickets through the services (tickets.journeys), so every
+Orders go in through the order import; tickets through the services (demo.journeys), so every
 timeline is real. Idempotent: a second run adds nothing (each demo order is made once, and its
 ticket only when the order is new).
 """
@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -18,10 +18,11 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from aftersales import clock
+from demo import journeys
 from orders.models import Order, Shop
 from orders.services import import_order
 from reasons.models import Reason
-from tickets import journeys, services
+from tickets import services
 from tickets.models import Ticket
 from tickets.uploads import store_upload
 
@@ -66,8 +67,6 @@ class Command(BaseCommand):
         return users
 
     def _grant_admin_views(self, user) -> None:
-        from django.contrib.auth.models import Permission
-
         perms = Permission.objects.filter(codename__in=[
             "view_ticket", "view_order", "view_orderline", "view_buyer", "view_shop", "view_reason",
             "view_refund", "view_inbound", "view_outbound", "view_policy"])

@@ -1,0 +1,79 @@
+"""The state machine's glue, private to tickets: lock a ticket, fire a transition, write its timeline row.
+
+Only `tickets.services` uses these (import-linter refuses them to every other part): a ticket's state
+and timeline change through its services, one function per business action, never piece by piece.
+"""
+
+from django_fsm import TransitionNotAllowed, can_proceed
+
+from aftersales import clock
+from aftersales.errors import InvalidTransition, NotFound
+from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
+from tickets.models import EventKind, Ticket, TimelineEvent
+
+
+def lock_ticket(ticket_id: int) -> Ticket:
+    """The ticket, locked for the rest of the transaction (a second actor waits here, then sees ours)."""
+    try:
+        return Ticket.objects.select_for_update().get(pk=ticket_id)
+    except Ticket.DoesNotExist:
+        raise NotFound("No such ticket.", field="ticket_no") from None
+
+
+def check_can(ticket: Ticket, kind: EventKind) -> None:
+    """Raise InvalidTransition if the machine does not allow transition ``kind`` now (before any other
+    check, so a wrong state is reported as such, whatever else is wrong with the input)."""
+    if not can_proceed(getattr(ticket, kind.value)):
+        raise InvalidTransition(f"A {ticket.get_type_display()} ticket in status {ticket.status} cannot "
+                                f"{kind.value.replace('_', ' ')}.")
+
+
+def move(ticket: Ticket, kind: EventKind, **kwargs) -> str:
+    """Fire transition ``kind``; return the status before. A move the machine does not allow raises
+    InvalidTransition, changing nothing."""
+    before = ticket.status
+    check_can(ticket, kind)
+    try:
+        getattr(ticket, kind.value)(**kwargs)
+    except TransitionNotAllowed as exc:  # a condition changed under us
+        raise InvalidTransition(str(exc)) from None
+    return before
+
+
+def save_status(ticket: Ticket, *fields: str) -> None:
+    ticket.save(update_fields=["status", "updated_at", *fields])
+
+
+def role_of(actor, ticket: Ticket) -> str:
+    if actor is None:
+        return "system"
+    if ticket.buyer.user_id == actor.pk:
+        return "buyer"
+    for role in (OPS, FINANCE, WAREHOUSE):
+        if in_group(actor, role) and not actor.is_superuser:
+            return role
+    return "admin" if actor.is_superuser else "staff"
+
+
+# Subscribers to timeline events, by kind: how a part downstream of tickets learns, inside the same
+# transaction, that something happened to a ticket, without tickets importing it (docs/design.md).
+_subscribers: dict[EventKind, list] = {}
+
+
+def subscribe(kind: EventKind, handler) -> None:
+    """Call ``handler(event)`` whenever an event of ``kind`` is recorded, in the recording transaction: if
+    the handler fails, the whole action is undone. Registered once per process (an AppConfig.ready)."""
+    handlers = _subscribers.setdefault(kind, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def record_event(ticket: Ticket, kind: EventKind, *, actor, before: str, reason: str = "",
+                 changes: dict | None = None, buyer_visible: bool = True) -> TimelineEvent:
+    event = TimelineEvent.objects.create(
+        ticket=ticket, actor=actor, actor_role=role_of(actor, ticket), at=clock.now(),
+        transition=kind, from_status=before, to_status=ticket.status, reason=reason,
+        changes=changes or {}, buyer_visible=buyer_visible)
+    for handler in _subscribers.get(kind, ()):
+        handler(event)
+    return event

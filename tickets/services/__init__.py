@@ -1,0 +1,41 @@
+"""Ticket services: one function per business action, each the one door for its change.
+
+Every service runs in one transaction, locks the ticket row (and the order lines where quantities
+or money are counted, always in primary-key order), checks its guard, moves the state machine
+(`tickets.machine`, private to tickets) and writes a timeline event.
+
+- `intake`: a buyer's claim (`submit_ticket`);
+- `review`: ops decisions and staff notes;
+- `buyer`: what the buyer does after submitting;
+- `system`: what deadlines do;
+- `doors`: what refunds and warehouse tell a ticket (money moved, goods arrived or left);
+- `amounts`: what a claim is worth (reads).
+
+Parts downstream learn what happened to a ticket through `subscribe` (docs/design.md).
+"""
+
+from tickets.machine import subscribe
+from tickets.services.amounts import compensation_cap, extras_available, line_amounts
+from tickets.services.buyer import cancel_ticket, confirm_receipt, record_return_shipment
+from tickets.services.doors import (
+    Dispatch,
+    GoodsLine,
+    GoodsReceipt,
+    record_finance_approval,
+    record_finance_send_back,
+    record_goods_received,
+    record_refund_failed,
+    record_refund_succeeded,
+    record_replacement_shipped,
+)
+from tickets.services.intake import next_ticket_id, submit_ticket, ticket_number
+from tickets.services.review import add_note, approve_ticket, compensate_ticket, reject_ticket
+from tickets.services.system import close_ticket, escalate_ticket
+
+__all__ = [
+    "Dispatch", "GoodsLine", "GoodsReceipt", "add_note", "approve_ticket", "cancel_ticket", "close_ticket",
+    "compensate_ticket", "compensation_cap", "confirm_receipt", "escalate_ticket", "extras_available",
+    "line_amounts", "next_ticket_id", "record_finance_approval", "record_finance_send_back",
+    "record_goods_received", "record_refund_failed", "record_refund_succeeded", "record_replacement_shipped",
+    "record_return_shipment", "reject_ticket", "submit_ticket", "subscribe", "ticket_number",
+]

@@ -1,0 +1,144 @@
+"""Ops review (SPEC §4, §5, §9): approve, reject, settle with compensation, and staff notes."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from aftersales import clock
+from aftersales.errors import AmountAboveMaximum, FieldInvalid
+from aftersales.inputs import clean_text
+from aftersales.money import ZERO, parse_amount
+from aftersales.roles import FINANCE, OPS, WAREHOUSE, require_role
+from aftersales.vocabulary import TicketType
+from policies import services as policies
+from tickets.machine import check_can, lock_ticket, move, record_event, save_status
+from tickets.models import EventKind, Note, Ticket
+from tickets.services.amounts import compensation_cap, extras_available
+
+MAX_TEXT = 2000
+
+
+@transaction.atomic
+def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = None, fee_reason: str = "",
+                   refund_shipping: bool | None = None, refund_coupon: bool | None = None,
+                   refund_virtual_currency: bool | None = None, return_address: str | None = None,
+                   return_contact: str | None = None, return_phone: str | None = None) -> Ticket:
+    """Ops approves. The amount defaults to the computed maximum; lower needs a reason (the service
+    fee); higher is refused. Goods-back tickets get a return address (the shop's by default) and a
+    deadline to send the goods."""
+    require_role(actor, OPS)
+    ticket = lock_ticket(ticket_id)
+    check_can(ticket, EventKind.APPROVE)
+    order = ticket.order
+    extras = extras_available(ticket)
+    shipping = _choose(refund_shipping, ticket.shipping_refund > 0, extras["shipping"])
+    coupon = _choose(refund_coupon, ticket.coupon_refund > 0, extras["coupon"])
+    vc = _choose(refund_virtual_currency, ticket.virtual_currency_refund > 0, extras["virtual_currency"])
+    if ticket.type == TicketType.EXCHANGE:
+        shipping = coupon = vc = ZERO
+        maximum = ZERO
+    elif ticket.is_compensation:
+        maximum = ticket.refund_amount + ticket.service_fee
+        shipping = coupon = vc = ZERO
+    else:
+        # Cash goes back for goods and shipping; a coupon or points go back in kind, beside it, so the
+        # cash refunded never exceeds what the buyer paid.
+        maximum = ticket.goods_amount + shipping
+    amount = maximum if refund_amount is None else parse_amount(refund_amount, field="refund_amount")
+    if amount > maximum:
+        raise AmountAboveMaximum(f"At most {maximum}.", field="refund_amount")
+    fee_reason = clean_text(fee_reason, field="fee_reason", required=amount < maximum)
+    goods_back = ticket.goods_come_back and ticket.goods_received_at is None and not ticket.is_compensation
+    # What ops gave, else what the ticket has, else the shop's return desk.
+    address = clean_text(_given_or(return_address, ticket.return_address, order.shop.return_address),
+                         field="return_address", required=goods_back)
+    contact = clean_text(_given_or(return_contact, ticket.return_contact, order.shop.return_contact),
+                         field="return_contact", required=False, limit=100)
+    phone = clean_text(_given_or(return_phone, ticket.return_phone, order.shop.return_phone),
+                       field="return_phone", required=False, limit=40)
+
+    old = {"refund_amount": str(ticket.refund_amount), "service_fee": str(ticket.service_fee)}
+    before = move(ticket, EventKind.APPROVE)
+    now = clock.now()
+    ticket.shipping_refund, ticket.coupon_refund, ticket.virtual_currency_refund = shipping, coupon, vc
+    ticket.refund_amount, ticket.service_fee, ticket.fee_reason = amount, maximum - amount, fee_reason
+    ticket.return_address, ticket.return_contact, ticket.return_phone = address, contact, phone
+    ticket.approved_at = ticket.reviewed_at = now
+    ticket.reviewer, ticket.finance_rejection_reason = actor, ""
+    if ticket.status == Ticket.Status.AWAITING_RETURN:
+        ticket.return_deadline = now + policies.current().days("return_ship_days")
+    save_status(ticket, "shipping_refund", "coupon_refund", "virtual_currency_refund", "refund_amount", "service_fee",
+                "fee_reason", "return_address", "return_contact", "return_phone", "approved_at", "reviewed_at",
+                "reviewer", "finance_rejection_reason", "return_deadline")
+    record_event(ticket, EventKind.APPROVE, actor=actor, before=before, reason=fee_reason, changes={
+        "refund_amount": [old["refund_amount"], str(amount)],
+        "service_fee": [old["service_fee"], str(ticket.service_fee)],
+        "shipping_refund": [None, str(shipping)], "coupon_refund": [None, str(coupon)],
+        "virtual_currency_refund": [None, str(vc)],
+        **({"return_address": [None, address]} if ticket.status == Ticket.Status.AWAITING_RETURN else {}),
+    })
+    return ticket
+
+
+def _given_or(given, *fallbacks):
+    return given if given is not None else next((value for value in fallbacks if value), "")
+
+
+def _choose(flag: bool | None, default_on: bool, available: Decimal) -> Decimal:
+    on = default_on if flag is None else flag
+    return available if on else ZERO
+
+
+@transaction.atomic
+def reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
+    """Ops rejects; the reason is required and the buyer sees it."""
+    require_role(actor, OPS)
+    ticket = lock_ticket(ticket_id)
+    reason = clean_text(reason, field="reason", required=True)
+    before = move(ticket, EventKind.REJECT)
+    ticket.rejection_reason, ticket.reviewed_at, ticket.reviewer = reason, clock.now(), actor
+    ticket.finished_at = ticket.reviewed_at
+    save_status(ticket, "rejection_reason", "reviewed_at", "reviewer", "finished_at")
+    record_event(ticket, EventKind.REJECT, actor=actor, before=before, reason=reason)
+    return ticket
+
+
+@transaction.atomic
+def compensate_ticket(*, ticket_id: int, actor, amount, note: str) -> Ticket:
+    """Settle a pending claim with a partial refund; the buyer keeps the goods [004]. For items paid
+    under the policy threshold the amount is capped at a share of what was paid (20% of 218 → 43.60)."""
+    require_role(actor, OPS)
+    ticket = lock_ticket(ticket_id)
+    check_can(ticket, EventKind.COMPENSATE)
+    amount = parse_amount(amount, field="amount")
+    note = clean_text(note, field="note", required=True, limit=MAX_TEXT)
+    cap = compensation_cap(ticket)
+    if amount > cap:
+        raise AmountAboveMaximum(f"Compensation is at most {cap} for these goods.", field="amount")
+    if amount <= 0:
+        raise FieldInvalid("Compensation is more than 0.", field="amount")
+    before = move(ticket, EventKind.COMPENSATE)
+    now = clock.now()
+    old = str(ticket.refund_amount)
+    ticket.is_compensation = True
+    ticket.shipping_refund = ticket.coupon_refund = ticket.virtual_currency_refund = ZERO
+    ticket.refund_amount, ticket.service_fee = amount, ZERO
+    ticket.approved_at = ticket.reviewed_at = now
+    ticket.reviewer = actor
+    save_status(ticket, "is_compensation", "shipping_refund", "coupon_refund", "virtual_currency_refund",
+                "refund_amount", "service_fee", "approved_at", "reviewed_at", "reviewer")
+    Note.objects.create(ticket=ticket, author=actor, text=note, created_at=now)
+    record_event(ticket, EventKind.COMPENSATE, actor=actor, before=before, reason=note,
+                 changes={"refund_amount": [old, str(amount)]})
+    return ticket
+
+
+@transaction.atomic
+def add_note(*, ticket_id: int, actor, text: str) -> Note:
+    """Staff note, "problem + progress" (SPEC §9); internal, append-only."""
+    require_role(actor, OPS, FINANCE, WAREHOUSE)
+    ticket = lock_ticket(ticket_id)
+    text = clean_text(text, field="text", required=True, limit=MAX_TEXT)
+    note = Note.objects.create(ticket=ticket, author=actor, text=text, created_at=clock.now())
+    record_event(ticket, EventKind.NOTE, actor=actor, before=ticket.status, reason=text, buyer_visible=False)
+    return note
