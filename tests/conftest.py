@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from aftersales.celery import app as celery_app
-from tests.factories import BuyerFactory, UserFactory
+from tests.factories import BuyerFactory, UserFactory, client_for
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,6 +58,17 @@ def staff(ops_user, finance_user, warehouse_user):
 @pytest.fixture
 def buyer(db):
     return BuyerFactory(account="alice")
+
+
+@pytest.fixture
+def alice(buyer):
+    """The `buyer`'s API client (token auth)."""
+    return client_for(buyer.user)
+
+
+@pytest.fixture
+def bob_buyer(db):
+    return BuyerFactory(account="bob")
 
 
 def pytest_report_header(config):

@@ -22,7 +22,7 @@ from reasons.models import Reason
 from reasons.selectors import offered_reason
 from tests.factories import make_order, submit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 

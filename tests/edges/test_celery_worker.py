@@ -21,7 +21,7 @@ from tests.factories import make_order, submit
 from tickets.models import Ticket
 from tickets.tasks import run_deadlines_task
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

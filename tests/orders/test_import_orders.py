@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from aftersales import clock
 from orders.models import Buyer, Order, OrderLine, Shop
 from tests.factories import submit
+from tickets import services
 
 pytestmark = pytest.mark.django_db
 
@@ -420,3 +421,17 @@ def test_a_missing_file_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_orders", str(tmp_path / "absent.jsonl"), stdout=io.StringIO(), stderr=io.StringIO())
     assert snapshot() == (0, 0, 0, 0, 0)
+
+
+def test_an_update_dropping_a_line_only_a_rejected_claim_names_is_refused(tmp_path, staff):
+    """The rejected ticket no longer counts against the line, but it still names it: the line stays."""
+    order = claimed_order(tmp_path)
+    services.reject_ticket(ticket_id=order.tickets.get().pk, actor=staff["ops"], reason="Not a defect.")
+    without = record("SO1", amount_paid="35.00", coupon_discount="0.00",
+                     lines=[line("SO1-9", category="general", quantity=5)])
+
+    summary, refusals = run_import(write_jsonl(tmp_path / "second.jsonl", [without]))
+
+    assert summary == "0 created, 0 updated, 1 refused"
+    assert "SO1-1" in refusals[1] and "under claim" in refusals[1]
+    assert list(OrderLine.objects.values_list("line_id", flat=True)) == ["SO1-1"]

@@ -18,11 +18,6 @@ API = "/api/v1"
 URL = f"{API}/uploads/"
 
 
-@pytest.fixture
-def alice(buyer):
-    return client_for(buyer.user)
-
-
 def image_bytes(fmt: str, size=(32, 24), color=(200, 30, 30), **save) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, color).save(buf, fmt, **save)

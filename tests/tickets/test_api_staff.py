@@ -1,5 +1,6 @@
-"""Staff, finance and warehouse endpoints (API.md): the list and its filters, each decision with its
-guards (wrong role, wrong state, one cent over), the refund executed once, and query counts."""
+"""Staff endpoints (API.md): the list and its filters, each ops decision with its guards (wrong role, wrong
+state, one cent over), compensation, which role may do what, and query counts. Finance's endpoints are tested
+in tests/refunds/test_api_finance.py, the warehouse's in tests/warehouse/test_api_warehouse.py."""
 
 import datetime as dt
 
@@ -9,44 +10,22 @@ from aftersales import clock
 from demo import journeys
 from demo.journeys import advance
 from refunds.models import Refund
+from tests.api_helpers import API, pending, status_of
 from tests.factories import (
     ShopFactory,
     UserFactory,
     assert_error,
     client_for,
-    make_order,
     order_with_tickets,
-    submit,
 )
-from tickets.models import Note, Ticket
+from tickets.models import Note
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1"
 
 
 @pytest.fixture
 def ops(ops_user):
     return client_for(ops_user)
-
-
-@pytest.fixture
-def finance(finance_user):
-    return client_for(finance_user)
-
-
-@pytest.fixture
-def warehouse(warehouse_user):
-    return client_for(warehouse_user)
-
-
-def pending(buyer, *, type="refund_only", lines=(("general", "10.00", 2, None),), **kwargs) -> Ticket:
-    return submit(make_order(buyer=buyer, lines=lines, **kwargs), type=type)
-
-
-def status_of(ticket) -> str:
-    ticket.refresh_from_db()
-    return ticket.status
 
 
 # -------------------------------------------------------------------------------------- the list
@@ -282,156 +261,6 @@ def test_compensation_refused_with_the_field(buyer, ops, body, field):
     assert status_of(ticket) == "pending_review"
 
 
-# ---------------------------------------------------------------------------------------- finance
-
-
-def test_finance_refund_list_holds_only_ops_approved_tickets_awaiting_refund(buyer, staff, finance):
-    approved = advance(pending(buyer), "awaiting_refund", staff=staff)
-    received = advance(pending(buyer, type="return_refund"), "awaiting_refund", staff=staff)
-    compensated = advance(pending(buyer), "pending_review", staff=staff)
-    journeys.compensate(compensated, staff)
-    pending(buyer)
-    advance(pending(buyer, type="return_refund"), "awaiting_return", staff=staff)
-    advance(pending(buyer), "completed", staff=staff)
-    advance(pending(buyer), "rejected", staff=staff)
-    sent_back = advance(pending(buyer), "awaiting_refund", staff=staff)
-    assert finance.post(f"{API}/finance/tickets/{sent_back.ticket_no}/reject/", {"reason": "Check the fee"},
-                        format="json").json()["status"] == "pending_review"
-
-    response = finance.get(f"{API}/finance/refunds/")
-
-    assert response.status_code == 200
-    assert {r["ticket_no"] for r in response.json()["results"]} == {
-        approved.ticket_no, received.ticket_no, compensated.ticket_no}
-    assert all(r["status"] == "awaiting_refund" for r in response.json()["results"])
-
-
-def test_finance_approve_executes_one_refund(buyer, staff, finance, django_capture_on_commit_callbacks):
-    ticket = advance(pending(buyer), "awaiting_refund", staff=staff)
-    url = f"{API}/finance/tickets/{ticket.ticket_no}/approve/"
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = finance.post(url)
-
-    assert response.status_code == 200, response.content
-    assert response.json()["refund_status"] == "pending"  # paid after commit
-    ticket.refresh_from_db()
-    assert ticket.status == "completed"
-    refund = Refund.objects.get(ticket=ticket)
-    assert (refund.status, str(refund.amount)) == ("succeeded", "20.00")
-    assert_error(finance.post(url), 409, "invalid_transition")
-    assert Refund.objects.filter(ticket=ticket).count() == 1
-    buyer_view = client_for(buyer.user).get(f"{API}/tickets/{ticket.ticket_no}/").json()
-    assert (buyer_view["status"], buyer_view["refund_status"]) == ("completed", "succeeded")
-
-
-def test_finance_approve_twice_before_the_refund_ran_is_409(buyer, staff, finance):
-    ticket = advance(pending(buyer), "awaiting_refund", staff=staff)
-    url = f"{API}/finance/tickets/{ticket.ticket_no}/approve/"
-
-    assert finance.post(url).status_code == 200
-    assert_error(finance.post(url), 409, "invalid_transition")
-    assert Refund.objects.filter(ticket=ticket).count() == 1
-
-
-def test_finance_approve_of_a_pending_ticket_is_409(buyer, finance):
-    ticket = pending(buyer)
-
-    assert_error(finance.post(f"{API}/finance/tickets/{ticket.ticket_no}/approve/"), 409, "invalid_transition")
-    assert not Refund.objects.exists()
-
-
-def test_finance_reject_back_to_ops_with_a_reason_the_buyer_does_not_see(buyer, staff, finance):
-    ticket = advance(pending(buyer), "awaiting_refund", staff=staff)
-    url = f"{API}/finance/tickets/{ticket.ticket_no}/reject/"
-    assert_error(finance.post(url, {}, format="json"), 400, "invalid", field="reason")
-    assert status_of(ticket) == "awaiting_refund"
-
-    response = finance.post(url, {"reason": "Fee should be 5.00, see policy"}, format="json")
-
-    assert response.status_code == 200, response.content
-    assert response.json()["status"] == "pending_review"
-    assert response.json()["finance_rejection_reason"] == "Fee should be 5.00, see policy"
-    buyer_view = client_for(buyer.user).get(f"{API}/tickets/{ticket.ticket_no}/")
-    assert b"Fee should be 5.00" not in buyer_view.content
-    assert not Refund.objects.exists()
-
-
-# -------------------------------------------------------------------------------------- warehouse
-
-
-def inbound_body(ticket, **line):
-    return {"ticket_no": ticket.ticket_no, "note": "Unopened",
-            "lines": [{"order_line_id": tl.order_line.line_id, "quantity": tl.quantity, "accepted": True, **line}
-                      for tl in ticket.lines.select_related("order_line")]}
-
-
-def test_warehouse_inbound_accepted_goes_to_refund(buyer, staff, warehouse):
-    ticket = advance(pending(buyer, type="return_refund"), "awaiting_return", staff=staff)
-    journeys.ship_back(ticket, staff)
-
-    response = warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket), format="json")
-
-    assert response.status_code == 201, response.content
-    assert response.json()["status"] == "awaiting_refund"
-    assert response.json()["timeline"][-1]["transition"] == "receive_goods"
-    assert_error(warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket), format="json"), 409,
-                 "invalid_transition")
-
-
-def test_warehouse_inbound_rejected_goes_back_to_ops(buyer, staff, warehouse):
-    ticket = advance(pending(buyer, type="return_refund"), "awaiting_return", staff=staff)
-
-    response = warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket, accepted=False), format="json")
-
-    assert response.status_code == 201, response.content
-    assert response.json()["status"] == "pending_review"
-
-
-@pytest.mark.parametrize(("change", "field"), [
-    ({"quantity": 3}, "lines.0.quantity"),
-    ({"quantity": 10**30}, "lines.0.quantity"),
-    ({"order_line_id": "NOPE-1"}, "lines.0.order_line_id"),
-    ({"accepted": "yes please"}, "lines.0.accepted"),
-])
-def test_warehouse_inbound_refused_with_the_field(buyer, staff, warehouse, change, field):
-    ticket = advance(pending(buyer, type="return_refund"), "awaiting_return", staff=staff)
-
-    response = warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket, **change), format="json")
-
-    assert_error(response, 400, "invalid", field=field)
-    assert status_of(ticket) == "awaiting_return"
-
-
-def test_warehouse_inbound_for_an_unknown_or_pending_ticket(buyer, warehouse):
-    ticket = pending(buyer, type="return_refund")
-
-    assert_error(warehouse.post(f"{API}/warehouse/inbound/", {**inbound_body(ticket), "ticket_no": "AS-NOPE"},
-                                format="json"), 404, "not_found")
-    assert_error(warehouse.post(f"{API}/warehouse/inbound/", inbound_body(ticket), format="json"), 409,
-                 "invalid_transition")
-    assert_error(warehouse.post(f"{API}/warehouse/inbound/", {"ticket_no": ticket.ticket_no}, format="json"), 400,
-                 "invalid", field="lines")
-
-
-def test_warehouse_outbound_ships_the_replacement(buyer, staff, warehouse):
-    ticket = advance(pending(buyer, type="exchange"), "awaiting_exchange", staff=staff)
-    body = {"ticket_no": ticket.ticket_no, "courier": "SF Express", "tracking_no": "SFR1",
-            "lines": [{"order_line_id": ticket.lines.get().order_line.line_id, "quantity": 2}]}
-    assert_error(warehouse.post(f"{API}/warehouse/outbound/", {**body, "tracking_no": ""}, format="json"), 400,
-                 "invalid", field="tracking_no")
-
-    response = warehouse.post(f"{API}/warehouse/outbound/", body, format="json")
-
-    assert response.status_code == 201, response.content
-    data = response.json()
-    assert data["status"] == "awaiting_exchange"
-    assert data["confirm_deadline"] is not None
-    assert [(s["direction"], s["tracking_no"]) for s in data["shipments"]] == [
-        ("return", f"SF{ticket.pk:010d}"), ("replacement", "SFR1")]
-    assert_error(warehouse.post(f"{API}/warehouse/outbound/", body, format="json"), 409, "invalid_transition")
-
-
 # -------------------------------------------------------------------------------------- roles
 
 
@@ -516,14 +345,3 @@ def test_staff_detail_query_count_does_not_grow(buyer, staff, ops, django_assert
 
     assert len(response.json()["lines"]) == lines
     assert len(response.json()["notes"]) == 1
-
-
-def test_finance_does_not_see_tickets_whose_refund_is_already_under_way(buyer, staff, finance):
-    auto = submit(make_order(buyer=buyer, status="unshipped", lines=(("general", "20.00", 1, None),)),
-                  type="refund_only", reason_code="changed_mind")  # approved and refunded by the system
-    waiting = advance(pending(buyer), "awaiting_refund", staff=staff)
-    assert Ticket.objects.get(pk=auto.pk).approved_at is not None
-
-    listed = {r["ticket_no"] for r in finance.get(f"{API}/finance/refunds/").json()["results"]}
-
-    assert listed == {waiting.ticket_no}

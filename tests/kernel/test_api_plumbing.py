@@ -1,0 +1,177 @@
+"""The API's plumbing as a buyer meets it (API.md, General): token auth, 401 for the anonymous and 403 for
+another role's endpoints, throttling, and answers in JSON (also for a path that does not exist)."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from aftersales.throttles import UserBurstThrottle
+from tests.api_helpers import API
+from tests.factories import assert_error, client_for, make_order, submit
+
+pytestmark = pytest.mark.django_db
+
+
+# ------------------------------------------------------------------------------------------ auth
+
+
+def test_token_for_username_and_password_then_token_auth_works(buyer):
+    response = APIClient().post(f"{API}/auth/token/", {"username": "alice", "password": "pass-1234"}, format="json")
+
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert token == Token.objects.get(user=buyer.user).key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get(f"{API}/orders/").status_code == 200
+
+
+@pytest.mark.parametrize("body", [
+    {"username": "alice", "password": "wrong"},
+    {"username": "nobody", "password": "pass-1234"},
+    {"username": "alice"},
+    {"username": ["alice"], "password": {"x": 1}},
+])
+def test_token_refused_for_bad_credentials_and_none_issued(buyer, body):
+    response = APIClient().post(f"{API}/auth/token/", body, format="json")
+
+    body = assert_error(response, 400, "invalid")
+    assert body["fields"]
+    assert not Token.objects.exists()
+
+
+def test_token_endpoint_malformed_json_is_400():
+    response = APIClient().post(f"{API}/auth/token/", data='{"username": ', content_type="application/json")
+
+    assert_error(response, 400, "malformed_request")
+
+
+def test_a_wrong_token_is_401(buyer):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+
+    assert_error(client.get(f"{API}/orders/"), 401, "authentication_failed")
+
+
+# ----------------------------------------------------------------------------- who may call what
+
+
+ALL_CALLS = [
+    ("get", "orders/"), ("get", "orders/SO1/"), ("get", "orders/SO1/eligibility/"), ("post", "orders/import/"),
+    ("get", "reasons/"), ("post", "uploads/"), ("get", "tickets/"), ("post", "tickets/"), ("get", "tickets/AS1/"),
+    ("post", "tickets/AS1/cancel/"), ("post", "tickets/AS1/return-shipment/"),
+    ("post", "tickets/AS1/confirm-receipt/"), ("get", "staff/tickets/"), ("get", "staff/tickets/AS1/"),
+    ("post", "staff/tickets/AS1/approve/"), ("post", "staff/tickets/AS1/reject/"),
+    ("post", "staff/tickets/AS1/compensate/"), ("post", "staff/tickets/AS1/notes/"), ("get", "finance/refunds/"),
+    ("post", "finance/tickets/AS1/approve/"), ("post", "finance/tickets/AS1/reject/"),
+    ("post", "warehouse/inbound/"), ("post", "warehouse/outbound/"), ("get", "ping/"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ALL_CALLS)
+def test_anonymous_is_401_everywhere(method, path):
+    client = APIClient()
+    response = client.post(f"{API}/{path}", {}, format="json") if method == "post" else client.get(f"{API}/{path}")
+
+    assert_error(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_anonymous_may_read_the_schema_and_docs_and_ask_for_a_token():
+    client = APIClient()
+
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+    assert_error(client.post(f"{API}/auth/token/", {}, format="json"), 400, "invalid", field="username")
+
+
+STAFF_CALLS = [
+    ("get", "staff/tickets/"), ("get", "staff/tickets/{ticket_no}/"), ("post", "staff/tickets/{ticket_no}/approve/"),
+    ("post", "staff/tickets/{ticket_no}/reject/"), ("post", "staff/tickets/{ticket_no}/compensate/"),
+    ("post", "staff/tickets/{ticket_no}/notes/"), ("get", "finance/refunds/"),
+    ("post", "finance/tickets/{ticket_no}/approve/"), ("post", "finance/tickets/{ticket_no}/reject/"),
+    ("post", "warehouse/inbound/"), ("post", "warehouse/outbound/"), ("post", "orders/import/"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), STAFF_CALLS)
+def test_a_buyer_may_not_use_staff_finance_warehouse_or_import_endpoints(buyer, alice, method, path):
+    ticket = submit(make_order(buyer=buyer), type="return_refund", reason_code="no_reason_7d")
+    url = f"{API}/" + path.format(ticket_no=ticket.ticket_no)
+    body = {"reason": "x", "text": "x", "amount": "1.00", "note": "x", "ticket_no": ticket.ticket_no,
+            "lines": [{"order_line_id": ticket.lines.get().order_line.line_id, "quantity": 1, "accepted": True}],
+            "courier": "SF", "tracking_no": "1"}
+
+    response = alice.get(url) if method == "get" else alice.post(url, body, format="json")
+
+    assert_error(response, 403, "not_allowed")
+    ticket.refresh_from_db()
+    assert ticket.status == "pending_review"
+    assert not ticket.notes.exists()
+
+
+# ------------------------------------------------------------------------------------ throttling
+
+
+@pytest.fixture
+def three_per_minute(monkeypatch):
+    monkeypatch.setattr(UserBurstThrottle, "rate", "3/min", raising=False)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_fourth_request_in_a_minute_is_429_in_the_error_shape(alice, three_per_minute):
+    for _ in range(3):
+        assert alice.get(f"{API}/orders/").status_code == 200
+
+    response = alice.get(f"{API}/orders/")
+
+    body = assert_error(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
+    assert set(body) == {"code", "detail"}
+
+
+def test_throttling_counts_per_user(buyer, bob_buyer, alice, three_per_minute):
+    for _ in range(3):
+        alice.get(f"{API}/orders/")
+    assert_error(alice.get(f"{API}/orders/"), 429, "throttled")
+
+    assert client_for(bob_buyer.user).get(f"{API}/orders/").status_code == 200
+
+
+def test_password_guessing_is_throttled_per_address_and_account(buyer, monkeypatch):
+    from aftersales.throttles import LoginThrottle
+
+    monkeypatch.setattr(LoginThrottle, "rate", "3/min", raising=False)
+    cache.clear()
+    client = APIClient()
+    for _ in range(3):
+        assert_error(client.post(f"{API}/auth/token/", {"username": "alice", "password": "guess"}, format="json"),
+                     400, "invalid")
+
+    assert_error(client.post(f"{API}/auth/token/", {"username": "alice", "password": "guess"}, format="json"),
+                 429, "throttled")
+    other = client.post(f"{API}/auth/token/", {"username": "bob", "password": "guess"}, format="json")
+    assert other.status_code == 400  # another account from the same address is still judged
+    cache.clear()
+
+
+# ------------------------------------------------------------------------------ answers are JSON
+
+
+def test_the_raw_body_of_a_success_is_json(buyer, alice):
+    order = make_order(buyer=buyer)
+
+    response = alice.get(f"{API}/orders/{order.order_no}/")
+
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["order_no"] == order.order_no
+
+
+def test_an_unknown_api_path_is_a_json_404(alice):
+    for path in ("/api/v1/nothing-here/", "/api/v1/uploads/-5/file/", "/api/v1/tickets/AS1/unknown-verb/"):
+        assert_error(alice.get(path), 404, "not_found")
