@@ -1,6 +1,28 @@
-"""Admin building blocks shared by the apps: records that are written by services, never by hand."""
+"""The back office's admin site, and building blocks shared by the apps: records that are written by
+services, never by hand."""
 
 from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.roles import is_staff_member
+
+
+class BackOfficeSite(admin.AdminSite):
+    """Staff roles are groups: a user added to ops, finance or warehouse may log in at once, without
+    also having to be marked "staff" (what each one may see is the group's permissions)."""
+
+    site_header = _("After-sales back office")
+    site_title = _("After-sales")
+    index_title = _("Work queues and records")
+
+    def has_permission(self, request):
+        user = request.user
+        return user.is_active and (user.is_staff or is_staff_member(user))
+
+
+class BackOfficeAdminConfig(AdminConfig):
+    default_site = "aftersales.admin.BackOfficeSite"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -26,3 +26,4 @@ def is_staff_member(user) -> bool:
 def require_role(user, *groups: str) -> None:
     if not in_group(user, *groups):
         raise NotAllowed(f"This needs the role {' or '.join(groups)}.")
+

@@ -78,7 +78,11 @@ def pytest_report_header(config):
 
 REFERENCE_DATA = ["aftersales.migrations.0002_roles:create_roles", "policies.migrations.0002_defaults:install_defaults",
                   "reasons.migrations.0002_defaults:install_defaults", "tickets.migrations.0002_periodic_tasks:install",
-                  "refunds.migrations.0003_refund_requested_and_requeue_schedule:install"]
+                  "refunds.migrations.0003_refund_requested_and_requeue_schedule:install",
+                  *(f"{app}.migrations.{name}:grant" for app, name in (
+                      ("orders", "0002_role_permissions"), ("reasons", "0003_role_permissions"),
+                      ("policies", "0003_role_permissions"), ("tickets", "0004_role_permissions"),
+                      ("refunds", "0004_role_permissions"), ("warehouse", "0002_role_permissions")))]
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -60,17 +60,9 @@ class Command(BaseCommand):
                 user.is_superuser = group is None
                 user.save()
                 if group:
-                    user.groups.add(Group.objects.get(name=group))
-                    if group != "service":
-                        self._grant_admin_views(user)
+                    user.groups.add(Group.objects.get(name=group))  # the group's permissions are all it needs
             users[group or "admin"] = user
         return users
-
-    def _grant_admin_views(self, user) -> None:
-        perms = Permission.objects.filter(codename__in=[
-            "view_ticket", "view_order", "view_orderline", "view_buyer", "view_shop", "view_reason",
-            "view_refund", "view_inbound", "view_outbound", "view_policy"])
-        user.user_permissions.add(*perms)
 
     def _buyers(self) -> dict:
         buyers = {}

@@ -1,0 +1,20 @@
+"""Roles by migration: what ops and finance may see in refunds, from the group alone (no per-user grants)."""
+
+from django.db import migrations
+
+from aftersales.permissions import grant_in_migration
+
+GRANTS = {
+    "ops": ["view_refund"],
+    "finance": ["view_refund"],
+}
+
+
+def grant(apps, schema_editor):
+    grant_in_migration(apps, GRANTS, app_label="refunds")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("refunds", "0003_refund_requested_and_requeue_schedule"), ("aftersales", "0002_roles"), ("auth", "0012_alter_user_first_name_max_length"),
+                    ("contenttypes", "0002_remove_content_type_name")]
+    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
