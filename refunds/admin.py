@@ -10,6 +10,7 @@ from aftersales.admin import ReadOnlyAdmin
 from aftersales.roles import FINANCE, in_group
 from refunds import services
 from refunds.models import Refund
+from tickets import panel
 from tickets.admin import TicketAdmin
 from tickets.models import Ticket
 
@@ -39,14 +40,33 @@ class TicketWithFinanceAdmin(TicketAdmin):
     def panel_context(self, request, ticket: Ticket) -> dict:
         return {**super().panel_context(request, ticket), "can_finance": in_group(request.user, FINANCE)}
 
-    def panel_actions(self) -> dict:
+    def panel_actions(self) -> dict[str, panel.PanelAction]:
         return {
             **super().panel_actions(),
-            "finance_approve": lambda request, ticket, data: services.finance_approve_ticket(
-                ticket_id=ticket.pk, actor=request.user),
-            "finance_reject": lambda request, ticket, data: services.finance_reject_ticket(
-                ticket_id=ticket.pk, actor=request.user, reason=data["reason"]),
+            "finance_approve": panel.PanelAction(
+                panel.NoFieldsForm, done=_("Refund approved: it is being paid."),
+                confirm=lambda request, ticket, data: _finance_confirmation(
+                    services.preview_finance_approval(ticket_id=ticket.pk, actor=request.user)),
+                call=lambda request, ticket, data: services.finance_approve_ticket(
+                    ticket_id=ticket.pk, actor=request.user)),
+            "finance_reject": panel.PanelAction(
+                panel.SendBackForm, done=_("Sent back to ops with your reason."),
+                call=lambda request, ticket, data: services.finance_reject_ticket(
+                    ticket_id=ticket.pk, actor=request.user, reason=data["reason"])),
         }
+
+
+def _finance_confirmation(ticket: Ticket) -> panel.Confirmation:
+    return panel.Confirmation(
+        title=_("Pay the refund of %(no)s?") % {"no": ticket.ticket_no},
+        lines=[(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"),
+               (_("buyer"), ticket.buyer.account),
+               (_("cash to the original payment method"), str(ticket.refund_amount)),
+               (_("of which shipping"), str(ticket.shipping_refund)),
+               (_("service fee kept"), f"{ticket.service_fee} {ticket.fee_reason}".strip()),
+               (_("coupon back in kind"), str(ticket.coupon_refund)),
+               (_("points back in kind"), str(ticket.virtual_currency_refund))],
+        button=_("Yes, pay %(amount)s") % {"amount": ticket.refund_amount})
 
 
 admin.site.unregister(Ticket)

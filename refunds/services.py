@@ -28,6 +28,13 @@ def finance_approve_ticket(*, ticket_id: int, actor) -> Ticket:
     return ticket
 
 
+def preview_finance_approval(*, ticket_id: int, actor) -> Ticket:
+    """The ticket whose refund `finance_approve_ticket` would send now (its amount, for the confirmation
+    step); refuses what it would refuse, changing nothing."""
+    require_role(actor, FINANCE)
+    return tickets.check_finance_approval(ticket_id=ticket_id)
+
+
 @transaction.atomic
 def finance_reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
     """Finance sends the ticket back to ops review with a reason ops sees."""
@@ -61,5 +68,5 @@ def request_refund(*, ticket: Ticket, actor) -> Refund:
     return refund
 
 
-__all__ = ["execute_refund", "finance_approve_ticket", "finance_reject_ticket", "refund_auto_approved",
-           "request_refund"]
+__all__ = ["execute_refund", "finance_approve_ticket", "finance_reject_ticket", "preview_finance_approval",
+           "refund_auto_approved", "request_refund"]

@@ -3,11 +3,8 @@
 Parts downstream of tickets add their own actions to this page by subclassing TicketAdmin and
 registering it again (refunds.admin adds finance's): tickets never imports them."""
 
-from decimal import Decimal
 
-from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -16,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from aftersales.admin import ReadOnlyInline
 from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
-from tickets import services
+from tickets import panel, services
 from tickets.models import Note, Ticket, TicketLine, TimelineEvent, Upload
 
 
@@ -91,17 +88,6 @@ class PhotoInline(ReadOnlyInline):
     def preview(self, upload):
         url = reverse("upload-file", args=[upload.pk])
         return format_html('<a href="{}" target="_blank"><img src="{}" style="max-height:120px"></a>', url, url)
-
-
-class ReviewForm(forms.Form):
-    refund_amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=Decimal(0),
-                                       help_text=_("leave empty for the computed maximum"))
-    fee_reason = forms.CharField(required=False, max_length=500, help_text=_("required when lowering the amount"))
-    refund_shipping = forms.BooleanField(required=False)
-    refund_coupon = forms.BooleanField(required=False)
-    refund_virtual_currency = forms.BooleanField(required=False)
-    return_address = forms.CharField(required=False, max_length=500)
-    reason = forms.CharField(required=False, max_length=500, label=_("rejection reason (the buyer sees it)"))
 
 
 @admin.register(Ticket)
@@ -228,26 +214,33 @@ class TicketAdmin(admin.ModelAdmin):
 
     def panel_context(self, request, ticket: Ticket) -> dict:
         """What the review panel's template needs to show (subclasses add theirs)."""
-        return {"review_form": ReviewForm(initial={"return_address": ticket.return_address
-                                                   or ticket.shop.return_address}),
+        return {"panel_forms": panel.bound_forms(request, ticket, self.panel_actions()),
                 "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
                 "act_url": reverse("admin:tickets_ticket_act", args=[ticket.pk])}
 
-    def panel_actions(self) -> dict:
-        """The panel's buttons: the ``action`` each posts -> ``call(request, ticket, form data)``."""
+    def panel_actions(self) -> dict[str, panel.PanelAction]:
+        """The panel's forms, by the ``action`` each posts (subclasses add theirs)."""
         return {
-            "approve": lambda request, ticket, data: services.approve_ticket(
-                ticket_id=ticket.pk, actor=request.user, refund_amount=data["refund_amount"],
-                fee_reason=data["fee_reason"], refund_shipping=data["refund_shipping"],
-                refund_coupon=data["refund_coupon"], refund_virtual_currency=data["refund_virtual_currency"],
-                return_address=data["return_address"] or None),
-            "reject": lambda request, ticket, data: services.reject_ticket(
-                ticket_id=ticket.pk, actor=request.user, reason=data["reason"]),
-            "compensate": lambda request, ticket, data: services.compensate_ticket(
-                ticket_id=ticket.pk, actor=request.user, amount=data["refund_amount"],
-                note=request.POST.get("note", "")),
-            "note": lambda request, ticket, data: services.add_note(
-                ticket_id=ticket.pk, actor=request.user, text=request.POST.get("note", "")),
+            "approve": panel.PanelAction(
+                panel.ApproveForm, done=_("Approved."), initial=_approval_defaults,
+                confirm=lambda request, ticket, data: _approval_confirmation(
+                    ticket, services.preview_approval(ticket_id=ticket.pk, actor=request.user, **_choices(data))),
+                call=lambda request, ticket, data: services.approve_ticket(
+                    ticket_id=ticket.pk, actor=request.user, **_choices(data))),
+            "reject": panel.PanelAction(
+                panel.RejectForm, done=_("Rejected; the buyer sees the reason."),
+                call=lambda request, ticket, data: services.reject_ticket(
+                    ticket_id=ticket.pk, actor=request.user, reason=data["reason"])),
+            "compensate": panel.PanelAction(
+                panel.CompensateForm, done=_("Settled with compensation; finance pays it."),
+                confirm=lambda request, ticket, data: _compensation_confirmation(
+                    ticket, services.preview_compensation(ticket_id=ticket.pk, actor=request.user, **data)),
+                call=lambda request, ticket, data: services.compensate_ticket(
+                    ticket_id=ticket.pk, actor=request.user, **data)),
+            "note": panel.PanelAction(
+                panel.NoteForm, done=_("Note added."),
+                call=lambda request, ticket, data: services.add_note(
+                    ticket_id=ticket.pk, actor=request.user, text=data["text"])),
         }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -256,32 +249,50 @@ class TicketAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def act_view(self, request, ticket_id):
-        ticket = get_object_or_404(Ticket, pk=ticket_id)
-        back = HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket_id]))
-        if request.method != "POST":
-            return back
-        form = ReviewForm(request.POST)
-        if not form.is_valid():
-            for field, errors in form.errors.items():
-                self.message_user(request, f"{_label(field)}: {' '.join(errors)}", messages.ERROR)
-            return back
-        action = request.POST.get("action")
-        call = self.panel_actions().get(action)
-        if call is None:
-            self.message_user(request, _("Unknown action."), messages.ERROR)
-            return back
-        try:
-            call(request, ticket, form.cleaned_data)
-        except DomainError as exc:
-            self.message_user(request, f"{_label(exc.field) + ': ' if exc.field else ''}{exc.detail}", messages.ERROR)
-            return back
-        self.message_user(request, _("Done: %(action)s.") % {"action": action.replace("_", " ")}, messages.SUCCESS)
-        return back
+        ticket = get_object_or_404(Ticket.objects.select_related("buyer", "shop"), pk=ticket_id)
+        return panel.act(request, ticket, self.panel_actions(), admin_site=self.admin_site,
+                         message_user=self.message_user)
 
     def get_inline_instances(self, request, obj=None):
         return super().get_inline_instances(request, obj) if obj else []
 
 
-def _label(field: str) -> str:
-    """"fee_reason" → "Fee reason": staff read field names, not code."""
-    return field.replace("_", " ").capitalize()
+def _approval_defaults(ticket: Ticket) -> dict:
+    """The form starts where the service would: extras on when the ticket already counts them (a whole
+    order refunded before shipment gets its shipping back), the return address the service would use."""
+    return {"refund_shipping": ticket.shipping_refund > 0, "refund_coupon": ticket.coupon_refund > 0,
+            "refund_virtual_currency": ticket.virtual_currency_refund > 0,
+            "return_address": ticket.return_address or ticket.shop.return_address}
+
+
+def _choices(data: dict) -> dict:
+    return {**data, "return_address": data["return_address"] or None}
+
+
+def _approval_confirmation(ticket: Ticket, terms: services.ApprovalTerms) -> panel.Confirmation:
+    lines = [(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"),
+             (_("buyer"), ticket.buyer.account),
+             (_("cash to the original payment method"), str(terms.refund_amount)),
+             (_("of which shipping"), str(terms.shipping)),
+             (_("service fee kept"), f"{terms.service_fee} {terms.fee_reason}".strip()),
+             (_("coupon back in kind"), str(terms.coupon)),
+             (_("points back in kind"), str(terms.virtual_currency))]
+    if terms.goods_back:
+        lines.append((_("goods sent back to"), terms.return_address))
+        then = _("The buyer is asked to send the goods back; the refund follows the inspection.")
+    else:
+        then = _("The ticket goes to finance, who pays the refund.")
+    warning = _("This approves a refund of 0.00: the buyer gets nothing back.") if terms.refund_amount == 0 \
+        and ticket.type != Ticket.Type.EXCHANGE else ""
+    return panel.Confirmation(
+        title=_("Approve %(no)s?") % {"no": ticket.ticket_no}, lines=[*lines, (_("then"), then)],
+        button=_("Yes, approve (%(amount)s)") % {"amount": terms.refund_amount}, warning=warning)
+
+
+def _compensation_confirmation(ticket: Ticket, amount) -> panel.Confirmation:
+    return panel.Confirmation(
+        title=_("Settle %(no)s with compensation?") % {"no": ticket.ticket_no},
+        lines=[(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"), (_("buyer"), ticket.buyer.account),
+               (_("compensation to the original payment method"), str(amount)),
+               (_("then"), _("The buyer keeps the goods; the ticket goes to finance, who pays it."))],
+        button=_("Yes, compensate (%(amount)s)") % {"amount": amount})

@@ -20,6 +20,14 @@ def lock_ticket(ticket_id: int) -> Ticket:
         raise NotFound("No such ticket.", field="ticket_no") from None
 
 
+def read_ticket(ticket_id: int) -> Ticket:
+    """The ticket as it is, unlocked: for previews, which change nothing."""
+    try:
+        return Ticket.objects.get(pk=ticket_id)
+    except Ticket.DoesNotExist:
+        raise NotFound("No such ticket.", field="ticket_no") from None
+
+
 def check_can(ticket: Ticket, kind: EventKind) -> None:
     """Raise InvalidTransition if the machine does not allow transition ``kind`` now (before any other
     check, so a wrong state is reported as such, whatever else is wrong with the input)."""

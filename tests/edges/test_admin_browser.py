@@ -1,6 +1,7 @@
 """The review page in a real browser (headless Chromium): ops decides, finance pays, what they see."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -11,6 +12,7 @@ from tickets.models import Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -26,12 +28,18 @@ def browser(monkeypatch):
 
 
 def login(browser, live_server, username):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "pass-1234")
     page.click("input[type=submit]")
     return page
+
+
+def shot(page, name: str) -> None:
+    """Screenshots are test artifacts (test-artifacts/screenshots/), for a person to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
 def test_ops_lowers_the_amount_only_with_a_reason_and_finance_pays(browser, live_server, staff, buyer):
@@ -42,16 +50,21 @@ def test_ops_lowers_the_amount_only_with_a_reason_and_finance_pays(browser, live
     page.click(f"text={ticket.ticket_no}")
     expect(page.locator("#review-panel")).to_contain_text("120.00")
 
-    page.fill("#id_refund_amount", "100.00")
-    page.click("button[value=approve]")
+    page.fill("#approve_refund_amount", "100.00")
+    page.click("#approve-form [type=submit]")
     expect(page.locator(".messagelist")).to_contain_text("Fee reason: This field is required")
+    expect(page.locator("#approve_refund_amount")).to_have_value("100.00")  # what was typed is kept
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.PENDING_REVIEW
 
-    page.fill("#id_refund_amount", "100.00")
-    page.fill("#id_fee_reason", "Box opened: 20.00 restocking fee agreed with the buyer")
-    page.click("button[value=approve]")
-    expect(page.locator(".messagelist")).to_contain_text("Done")
+    page.fill("#approve_fee_reason", "Box opened: 20.00 restocking fee agreed with the buyer")
+    page.click("#approve-form [type=submit]")
+    expect(page.locator("#confirm-action")).to_contain_text("100.00")  # asked first, with the amount
+    shot(page, "ops-approve-confirmation")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.PENDING_REVIEW
+    page.click("#confirm-form [type=submit]")
+    expect(page.locator(".messagelist")).to_contain_text("Approved")
     ticket.refresh_from_db()
     assert (ticket.status, ticket.refund_amount, ticket.service_fee) == (
         Ticket.Status.AWAITING_REFUND, Decimal("100.00"), Decimal("20.00"))
@@ -60,11 +73,44 @@ def test_ops_lowers_the_amount_only_with_a_reason_and_finance_pays(browser, live
     finance = login(browser, live_server, "finance1")
     finance.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
     expect(finance.locator("#finance-form")).to_contain_text("Refund 100.00")
-    finance.click("button[value=finance_approve]")
-    expect(finance.locator(".messagelist")).to_contain_text("Done")
+    finance.click("#finance_approve-form [type=submit]")
+    expect(finance.locator("#confirm-action")).to_contain_text("Yes, pay 100.00")
+    finance.click("#confirm-form [type=submit]")
+    expect(finance.locator(".messagelist")).to_contain_text("Refund approved")
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.COMPLETED
     assert ticket.refunds.get().amount == Decimal("100.00")
+
+
+def test_enter_in_the_rejection_reason_rejects_with_that_reason(browser, live_server, staff, buyer):
+    ticket = submit(make_order(buyer=buyer), type="return_refund", reason_code="quality_issue")
+    page = login(browser, live_server, "ops1")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+    shot(page, "ops-review-panel")
+
+    page.fill("#reject_reason", "Photos show normal wear.")
+    page.press("#reject_reason", "Enter")
+
+    expect(page.locator(".messagelist")).to_contain_text("Rejected")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.rejection_reason) == (Ticket.Status.REJECTED, "Photos show normal wear.")
+    assert not ticket.events.filter(transition="approve").exists()
+
+
+def test_enter_in_the_send_back_reason_sends_back_and_pays_nothing(browser, live_server, staff, buyer):
+    ticket = journeys.advance(submit(make_order(buyer=buyer)), Ticket.Status.AWAITING_REFUND, staff=staff)
+    page = login(browser, live_server, "finance1")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+    shot(page, "finance-panel")
+
+    page.fill("#finance_reject_reason", "The fee is not explained.")
+    page.press("#finance_reject_reason", "Enter")
+
+    expect(page.locator(".messagelist")).to_contain_text("Sent back to ops")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.finance_rejection_reason) == (Ticket.Status.PENDING_REVIEW,
+                                                                "The fee is not explained.")
+    assert not ticket.refunds.exists()
 
 
 def test_a_warehouse_clerk_sees_no_review_buttons(browser, live_server, staff, buyer):
@@ -73,5 +119,5 @@ def test_a_warehouse_clerk_sees_no_review_buttons(browser, live_server, staff, b
     page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
 
     expect(page.locator("#note-form")).to_be_visible()
-    expect(page.locator("button[value=approve]")).to_have_count(0)
-    expect(page.locator("button[value=finance_approve]")).to_have_count(0)
+    expect(page.locator("#approve-form")).to_have_count(0)
+    expect(page.locator("#finance_approve-form")).to_have_count(0)

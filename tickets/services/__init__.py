@@ -21,6 +21,7 @@ from tickets.services.doors import (
     Dispatch,
     GoodsLine,
     GoodsReceipt,
+    check_finance_approval,
     record_finance_approval,
     record_finance_send_back,
     record_goods_received,
@@ -29,10 +30,19 @@ from tickets.services.doors import (
     record_replacement_shipped,
 )
 from tickets.services.intake import next_ticket_id, submit_ticket, ticket_number
-from tickets.services.review import add_note, approve_ticket, compensate_ticket, reject_ticket
+from tickets.services.review import (
+    ApprovalTerms,
+    add_note,
+    approve_ticket,
+    compensate_ticket,
+    preview_approval,
+    preview_compensation,
+    reject_ticket,
+)
 from tickets.services.system import close_ticket, escalate_ticket
 
 __all__ = [
+    "ApprovalTerms", "check_finance_approval", "preview_approval", "preview_compensation",
     "Dispatch", "GoodsLine", "GoodsReceipt", "add_note", "approve_ticket", "cancel_ticket", "close_ticket",
     "compensate_ticket", "compensation_cap", "confirm_receipt", "escalate_ticket", "extras_available",
     "line_amounts", "next_ticket_id", "record_finance_approval", "record_finance_send_back",

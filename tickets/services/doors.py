@@ -13,7 +13,7 @@ from aftersales import clock
 from aftersales.errors import FieldInvalid
 from aftersales.inputs import clean_text, line_quantities
 from policies import services as policies
-from tickets.machine import check_can, lock_ticket, move, record_event, save_status
+from tickets.machine import check_can, lock_ticket, move, read_ticket, record_event, save_status
 from tickets.models import EventKind, Ticket, TicketLine
 
 # --------------------------------------------------------------------------------------------- goods
@@ -101,6 +101,13 @@ def record_replacement_shipped(*, ticket_id: int, actor, lines, courier: str, tr
 
 
 # --------------------------------------------------------------------------------------------- money
+
+
+def check_finance_approval(*, ticket_id: int) -> Ticket:
+    """The ticket, if finance may approve its refund now (for a confirmation step); changes nothing."""
+    ticket = read_ticket(ticket_id)
+    check_can(ticket, EventKind.FINANCE_APPROVE)
+    return ticket
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Ops review (SPEC §4, §5, §9): approve, reject, settle with compensation, and staff notes."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -11,24 +12,34 @@ from aftersales.money import ZERO, parse_amount
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, require_role
 from aftersales.vocabulary import TicketType
 from policies import services as policies
-from tickets.machine import check_can, lock_ticket, move, record_event, save_status
+from tickets.machine import check_can, lock_ticket, move, read_ticket, record_event, save_status
 from tickets.models import EventKind, Note, Ticket
 from tickets.services.amounts import compensation_cap, extras_available
 
 MAX_TEXT = 2000
 
 
-@transaction.atomic
-def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = None, fee_reason: str = "",
-                   refund_shipping: bool | None = None, refund_coupon: bool | None = None,
-                   refund_virtual_currency: bool | None = None, return_address: str | None = None,
-                   return_contact: str | None = None, return_phone: str | None = None) -> Ticket:
-    """Ops approves. The amount defaults to the computed maximum; lower needs a reason (the service
-    fee); higher is refused. Goods-back tickets get a return address (the shop's by default) and a
-    deadline to send the goods."""
-    require_role(actor, OPS)
-    ticket = lock_ticket(ticket_id)
-    check_can(ticket, EventKind.APPROVE)
+@dataclass(frozen=True)
+class ApprovalTerms:
+    """What an approval gives: the cash refund and its parts, the extras back in kind, where the goods go."""
+
+    maximum: Decimal
+    refund_amount: Decimal
+    service_fee: Decimal
+    fee_reason: str
+    shipping: Decimal
+    coupon: Decimal
+    virtual_currency: Decimal
+    goods_back: bool
+    return_address: str
+    return_contact: str
+    return_phone: str
+
+
+def _approval_terms(ticket: Ticket, *, refund_amount, fee_reason, refund_shipping, refund_coupon,
+                    refund_virtual_currency, return_address, return_contact, return_phone) -> ApprovalTerms:
+    """The amount defaults to the computed maximum; lower needs a reason (the service fee); higher is
+    refused. Goods-back tickets need a return address (the shop's by default)."""
     order = ticket.order
     extras = extras_available(ticket)
     shipping = _choose(refund_shipping, ticket.shipping_refund > 0, extras["shipping"])
@@ -56,13 +67,47 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
                          field="return_contact", required=False, limit=100)
     phone = clean_text(_given_or(return_phone, ticket.return_phone, order.shop.return_phone),
                        field="return_phone", required=False, limit=40)
+    return ApprovalTerms(maximum, amount, maximum - amount, fee_reason, shipping, coupon, vc, goods_back,
+                         address, contact, phone)
+
+
+def preview_approval(*, ticket_id: int, actor, **choices) -> ApprovalTerms:
+    """What `approve_ticket` with these choices would do, changing nothing: the confirmation step shows it.
+    Refuses what approve_ticket would refuse."""
+    require_role(actor, OPS)
+    ticket = read_ticket(ticket_id)
+    check_can(ticket, EventKind.APPROVE)
+    return _approval_terms(ticket, **_approval_choices(choices))
+
+
+def _approval_choices(choices: dict) -> dict:
+    keys = ("refund_amount", "fee_reason", "refund_shipping", "refund_coupon", "refund_virtual_currency",
+            "return_address", "return_contact", "return_phone")
+    return {key: choices.get(key, "" if key == "fee_reason" else None) for key in keys}
+
+
+@transaction.atomic
+def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = None, fee_reason: str = "",
+                   refund_shipping: bool | None = None, refund_coupon: bool | None = None,
+                   refund_virtual_currency: bool | None = None, return_address: str | None = None,
+                   return_contact: str | None = None, return_phone: str | None = None) -> Ticket:
+    """Ops approves on the terms of `_approval_terms`. Goods-back tickets get a deadline to send the goods."""
+    require_role(actor, OPS)
+    ticket = lock_ticket(ticket_id)
+    check_can(ticket, EventKind.APPROVE)
+    terms = _approval_terms(
+        ticket, refund_amount=refund_amount, fee_reason=fee_reason, refund_shipping=refund_shipping,
+        refund_coupon=refund_coupon, refund_virtual_currency=refund_virtual_currency,
+        return_address=return_address, return_contact=return_contact, return_phone=return_phone)
 
     old = {"refund_amount": str(ticket.refund_amount), "service_fee": str(ticket.service_fee)}
     before = move(ticket, EventKind.APPROVE)
     now = clock.now()
-    ticket.shipping_refund, ticket.coupon_refund, ticket.virtual_currency_refund = shipping, coupon, vc
-    ticket.refund_amount, ticket.service_fee, ticket.fee_reason = amount, maximum - amount, fee_reason
-    ticket.return_address, ticket.return_contact, ticket.return_phone = address, contact, phone
+    ticket.shipping_refund, ticket.coupon_refund = terms.shipping, terms.coupon
+    ticket.virtual_currency_refund = terms.virtual_currency
+    ticket.refund_amount, ticket.service_fee, ticket.fee_reason = terms.refund_amount, terms.service_fee, terms.fee_reason
+    ticket.return_address, ticket.return_contact = terms.return_address, terms.return_contact
+    ticket.return_phone = terms.return_phone
     ticket.approved_at = ticket.reviewed_at = now
     ticket.reviewer, ticket.finance_rejection_reason = actor, ""
     if ticket.status == Ticket.Status.AWAITING_RETURN:
@@ -70,12 +115,12 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
     save_status(ticket, "shipping_refund", "coupon_refund", "virtual_currency_refund", "refund_amount", "service_fee",
                 "fee_reason", "return_address", "return_contact", "return_phone", "approved_at", "reviewed_at",
                 "reviewer", "finance_rejection_reason", "return_deadline")
-    record_event(ticket, EventKind.APPROVE, actor=actor, before=before, reason=fee_reason, changes={
-        "refund_amount": [old["refund_amount"], str(amount)],
+    record_event(ticket, EventKind.APPROVE, actor=actor, before=before, reason=terms.fee_reason, changes={
+        "refund_amount": [old["refund_amount"], str(terms.refund_amount)],
         "service_fee": [old["service_fee"], str(ticket.service_fee)],
-        "shipping_refund": [None, str(shipping)], "coupon_refund": [None, str(coupon)],
-        "virtual_currency_refund": [None, str(vc)],
-        **({"return_address": [None, address]} if ticket.status == Ticket.Status.AWAITING_RETURN else {}),
+        "shipping_refund": [None, str(terms.shipping)], "coupon_refund": [None, str(terms.coupon)],
+        "virtual_currency_refund": [None, str(terms.virtual_currency)],
+        **({"return_address": [None, terms.return_address]} if ticket.status == Ticket.Status.AWAITING_RETURN else {}),
     })
     return ticket
 
@@ -103,13 +148,7 @@ def reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
     return ticket
 
 
-@transaction.atomic
-def compensate_ticket(*, ticket_id: int, actor, amount, note: str) -> Ticket:
-    """Settle a pending claim with a partial refund; the buyer keeps the goods [004]. For items paid
-    under the policy threshold the amount is capped at a share of what was paid (20% of 218 → 43.60)."""
-    require_role(actor, OPS)
-    ticket = lock_ticket(ticket_id)
-    check_can(ticket, EventKind.COMPENSATE)
+def _compensation_terms(ticket: Ticket, *, amount, note: str) -> tuple[Decimal, str]:
     amount = parse_amount(amount, field="amount")
     note = clean_text(note, field="note", required=True, limit=MAX_TEXT)
     cap = compensation_cap(ticket)
@@ -117,6 +156,25 @@ def compensate_ticket(*, ticket_id: int, actor, amount, note: str) -> Ticket:
         raise AmountAboveMaximum(f"Compensation is at most {cap} for these goods.", field="amount")
     if amount <= 0:
         raise FieldInvalid("Compensation is more than 0.", field="amount")
+    return amount, note
+
+
+def preview_compensation(*, ticket_id: int, actor, amount, note: str) -> Decimal:
+    """The amount `compensate_ticket` would refund, changing nothing; refuses what it would refuse."""
+    require_role(actor, OPS)
+    ticket = read_ticket(ticket_id)
+    check_can(ticket, EventKind.COMPENSATE)
+    return _compensation_terms(ticket, amount=amount, note=note)[0]
+
+
+@transaction.atomic
+def compensate_ticket(*, ticket_id: int, actor, amount, note: str) -> Ticket:
+    """Settle a pending claim with a partial refund; the buyer keeps the goods [004]. For items paid
+    under the policy threshold the amount is capped at a share of what was paid (20% of 218 → 43.60)."""
+    require_role(actor, OPS)
+    ticket = lock_ticket(ticket_id)
+    check_can(ticket, EventKind.COMPENSATE)
+    amount, note = _compensation_terms(ticket, amount=amount, note=note)
     before = move(ticket, EventKind.COMPENSATE)
     now = clock.now()
     old = str(ticket.refund_amount)

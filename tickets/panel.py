@@ -1,0 +1,136 @@
+"""The review panel on the ticket page: each action is its own form, so Enter submits only the form it
+was typed in; an action that moves money first shows what it will do and asks; a refused action keeps
+what was typed and names the field. Every action calls the same service as the API."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.errors import DomainError
+
+NOT_KEPT = ("csrfmiddlewaretoken", "confirmed", "back")
+
+
+class ApproveForm(forms.Form):
+    refund_amount = forms.DecimalField(label=_("Refund amount"), required=False, max_digits=12, decimal_places=2,
+                                       min_value=Decimal(0), help_text=_("leave empty for the computed maximum"))
+    fee_reason = forms.CharField(label=_("Fee reason"), required=False, max_length=500,
+                                 help_text=_("required when lowering the amount"))
+    refund_shipping = forms.BooleanField(label=_("Refund shipping"), required=False)
+    refund_coupon = forms.BooleanField(label=_("Give the coupon back"), required=False)
+    refund_virtual_currency = forms.BooleanField(label=_("Give the points back"), required=False)
+    return_address = forms.CharField(label=_("Return address"), required=False, max_length=500)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Rejection reason (the buyer sees it)"), max_length=500)
+
+
+class CompensateForm(forms.Form):
+    amount = forms.DecimalField(label=_("Compensation"), max_digits=12, decimal_places=2, min_value=Decimal(0))
+    note = forms.CharField(label=_("Note (what was agreed)"), max_length=2000)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note (problem + progress)"), max_length=2000, widget=forms.TextInput(
+        attrs={"size": 80, "placeholder": _("stain, offered compensation 10, not yet paid, buyer has not replied")}))
+
+
+class SendBackForm(forms.Form):
+    reason = forms.CharField(label=_("Why it goes back to ops"), max_length=500)
+
+
+class NoFieldsForm(forms.Form):
+    """An action that needs nothing typed (finance approval): its confirmation step says the rest."""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a money-moving action will do, shown before it is done."""
+
+    title: str
+    lines: list[tuple[str, str]]
+    button: str
+    warning: str = ""
+
+
+@dataclass(frozen=True)
+class PanelAction:
+    form: type[forms.Form]
+    call: Callable  # (request, ticket, cleaned data) -> None; raises DomainError
+    done: str
+    confirm: Callable | None = None  # (request, ticket, cleaned data) -> Confirmation; raises DomainError
+    initial: Callable = field(default=lambda ticket: {})
+
+
+def bound_forms(request, ticket, actions: dict[str, PanelAction]) -> dict[str, forms.Form]:
+    """Every action's form: the one refused (or sent back from its confirmation) keeps what was typed
+    and its errors; the others start from their initial values."""
+    kept = request.session.pop(_key(ticket), None)
+    out = {}
+    for name, action in actions.items():
+        if kept and kept["action"] == name:
+            form = action.form(kept["data"], auto_id=f"{name}_%s")
+            form.is_valid()
+            for field_name, message in kept["errors"]:
+                form.add_error(field_name if field_name in form.fields else None, message)
+        else:
+            form = action.form(initial=action.initial(ticket), auto_id=f"{name}_%s")
+        out[name] = form
+    return out
+
+
+def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message_user):
+    """Handle one posted action: refuse with the typed values kept, confirm first, or do it."""
+    back = HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+    if request.method != "POST":
+        return back
+    name = request.POST.get("action", "")
+    action = actions.get(name)
+    if action is None:
+        message_user(request, _("Unknown action."), messages.ERROR)
+        return back
+    data = {key: value for key, value in request.POST.items() if key not in NOT_KEPT}
+    if request.POST.get("back"):  # "No, go back" on a confirmation: the form as it was typed
+        request.session[_key(ticket)] = {"action": name, "data": data, "errors": []}
+        return back
+    form = action.form(request.POST)
+    if not form.is_valid():
+        return _refused(request, ticket, name, data, [(f, str(e)) for f, errs in form.errors.items() for e in errs],
+                        message_user, back)
+    try:
+        if action.confirm is not None and request.POST.get("confirmed") != "yes":
+            confirmation = action.confirm(request, ticket, form.cleaned_data)
+            return TemplateResponse(request, "admin/tickets/ticket/confirm_action.html", {
+                **admin_site.each_context(request), "title": confirmation.title, "confirmation": confirmation,
+                "original": ticket, "opts": ticket._meta, "action": name, "data": data,
+                "act_url": request.path, "back_url": back.url})
+        action.call(request, ticket, form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, ticket, name, data, [(exc.field or "__all__", exc.detail)], message_user, back)
+    message_user(request, action.done, messages.SUCCESS)
+    return back
+
+
+def _refused(request, ticket, name, data, errors, message_user, back):
+    for field_name, message in errors:
+        prefix = f"{_label(field_name)}: " if field_name and field_name != "__all__" else ""
+        message_user(request, f"{prefix}{message}", messages.ERROR)
+    request.session[_key(ticket)] = {"action": name, "data": data, "errors": errors}
+    return back
+
+
+def _key(ticket) -> str:
+    return f"ticket-panel-{ticket.pk}"
+
+
+def _label(field_name: str) -> str:
+    """"fee_reason" → "Fee reason": staff read field names, not code."""
+    return field_name.replace("_", " ").capitalize()
