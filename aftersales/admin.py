@@ -15,6 +15,7 @@ class BackOfficeSite(admin.AdminSite):
     site_header = _("After-sales back office")
     site_title = _("After-sales")
     index_title = _("Work queues and records")
+    site_url = None  # there is no public site behind the back office: no "View site" link
 
     def has_permission(self, request):
         user = request.user

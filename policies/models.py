@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +20,8 @@ class Policy(models.Model):
         COUNT = "count", _("count")
 
     key = models.SlugField(max_length=64, unique=True)
-    value = models.DecimalField(max_digits=12, decimal_places=2)
+    # The validator gives the admin form a field error; the constraint holds whatever code runs.
+    value = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     unit = models.CharField(max_length=16, choices=Unit)
     description = models.CharField(max_length=300)
     source = models.CharField(max_length=100, blank=True, help_text=_("where the default comes from"))

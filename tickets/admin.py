@@ -7,14 +7,15 @@ registering it again (refunds.admin adds finance's): tickets never imports them.
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.admin import ReadOnlyInline
 from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
-from tickets import panel, services
-from tickets.models import Note, Ticket, TicketLine, TimelineEvent, Upload
+from tickets import panel, presenters, services
+from tickets.models import Ticket
 
 
 class ApprovedFilter(admin.SimpleListFilter):
@@ -32,64 +33,6 @@ class ApprovedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class LineInline(ReadOnlyInline):
-    model = TicketLine
-    verbose_name_plural = _("goods")
-    fields = ["product", "product_code", "unit_price", "paid_for_line", "quantity", "refund_amount"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order_line")
-
-    @admin.display(description=_("product"))
-    def product(self, line):
-        return f"{line.order_line.product_name} ({line.order_line.sku})"
-
-    @admin.display(description=_("product code"))
-    def product_code(self, line):
-        return line.order_line.product_code
-
-    @admin.display(description=_("unit price"))
-    def unit_price(self, line):
-        return line.order_line.unit_price
-
-    @admin.display(description=_("paid for the line"))
-    def paid_for_line(self, line):
-        return f"{line.order_line.paid_amount} for {line.order_line.quantity}"
-
-
-class NoteInline(ReadOnlyInline):
-    model = Note
-    fields = ["created_at", "author", "text"]
-    readonly_fields = fields
-
-
-class TimelineInline(ReadOnlyInline):
-    model = TimelineEvent
-    verbose_name_plural = _("timeline")
-    fields = ["at", "transition", "from_status", "to_status", "who", "reason", "changes", "buyer_visible"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description=_("who"))
-    def who(self, event):
-        return f"{event.actor.username} ({event.actor_role})" if event.actor else event.actor_role
-
-
-class PhotoInline(ReadOnlyInline):
-    model = Upload
-    verbose_name_plural = _("photos")
-    fields = ["preview", "width", "height", "created_at"]
-    readonly_fields = fields
-
-    @admin.display(description=_("photo"))
-    def preview(self, upload):
-        url = reverse("upload-file", args=[upload.pk])
-        return format_html('<a href="{}" target="_blank"><img src="{}" style="max-height:120px"></a>', url, url)
-
-
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = ["ticket_no", "order_no", "shop_name", "type", "refund_amount", "created_at", "reviewed_at",
@@ -103,18 +46,18 @@ class TicketAdmin(admin.ModelAdmin):
     show_full_result_count = False  # a count over millions of rows on every page is not worth its time
     ordering = ["-created_at", "-pk"]
     actions = ["approve_selected"]
-    inlines = [LineInline, PhotoInline, NoteInline, TimelineInline]
+    # Goods, photos, notes and the timeline stand in the review panel, beside the actions.
     change_form_template = "admin/tickets/ticket/change_form.html"
     fieldsets = [
-        (_("basic"), {"fields": ["ticket_no", "created_at", "reviewed_at", "reviewer", "order_no", "order_placed_at",
+        (_("basic"), {"classes": ["collapse"], "fields": ["ticket_no", "created_at", "reviewed_at", "reviewer", "order_no", "order_placed_at",
                                  "type", "status", "reason", "description", "rejection_reason",
                                  "finance_rejection_reason"]}),
-        (_("money"), {"fields": ["goods_amount", "shipping_refund", "coupon_refund", "virtual_currency_refund",
+        (_("money"), {"classes": ["collapse"], "fields": ["goods_amount", "shipping_refund", "coupon_refund", "virtual_currency_refund",
                                  "service_fee", "fee_reason", "refund_amount", "is_compensation", "refunds_list"]}),
-        (_("buyer"), {"fields": ["buyer_account", "buyer_level", "buyer_after_sales_count", "buyer_address"]}),
-        (_("return"), {"fields": ["return_contact", "return_phone", "return_address", "return_deadline",
+        (_("buyer"), {"classes": ["collapse"], "fields": ["buyer_account", "buyer_level", "buyer_after_sales_count", "buyer_address"]}),
+        (_("return"), {"classes": ["collapse"], "fields": ["return_contact", "return_phone", "return_address", "return_deadline",
                                   "shipments", "goods_received_at"]}),
-        (_("exchange"), {"fields": ["replacement_shipped_at", "confirm_deadline"]}),
+        (_("exchange"), {"classes": ["collapse"], "fields": ["replacement_shipped_at", "confirm_deadline"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -150,7 +93,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("order placed at"), ordering="order__placed_at")
     def order_placed_at(self, ticket):
-        return ticket.order.placed_at
+        return date_format(localtime(ticket.order.placed_at), "SHORT_DATETIME_FORMAT")
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, ticket):
@@ -215,6 +158,11 @@ class TicketAdmin(admin.ModelAdmin):
     def panel_context(self, request, ticket: Ticket) -> dict:
         """What the review panel's template needs to show (subclasses add theirs)."""
         return {"panel_forms": panel.bound_forms(request, ticket, self.panel_actions()),
+                "goods": ticket.lines.select_related("order_line"), "photos": ticket.photos.all(),
+                "return_shipments": ticket.return_shipments.all(),
+                "notes": ticket.notes.select_related("author").order_by("-created_at", "-pk"),
+                "timeline": presenters.timeline(ticket.events.select_related("actor").order_by("-at", "-pk")),
+                "after_sales_count": Ticket.objects.filter(buyer_id=ticket.buyer_id).count(),
                 "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
                 "act_url": reverse("admin:tickets_ticket_act", args=[ticket.pk])}
 
@@ -253,8 +201,6 @@ class TicketAdmin(admin.ModelAdmin):
         return panel.act(request, ticket, self.panel_actions(), admin_site=self.admin_site,
                          message_user=self.message_user)
 
-    def get_inline_instances(self, request, obj=None):
-        return super().get_inline_instances(request, obj) if obj else []
 
 
 def _approval_defaults(ticket: Ticket) -> dict:

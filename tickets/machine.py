@@ -4,6 +4,8 @@ Only `tickets.services` uses these (import-linter refuses them to every other pa
 and timeline change through its services, one function per business action, never piece by piece.
 """
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from aftersales import clock
@@ -28,12 +30,30 @@ def read_ticket(ticket_id: int) -> Ticket:
         raise NotFound("No such ticket.", field="ticket_no") from None
 
 
+# In plain words, for the refusal: what was tried, and who has the ticket now.
+VERBS = {
+    EventKind.AUTO_APPROVE: gettext_lazy("approve it automatically"), EventKind.APPROVE: gettext_lazy("approve"),
+    EventKind.COMPENSATE: gettext_lazy("settle with compensation"), EventKind.REJECT: gettext_lazy("reject"), EventKind.CANCEL: gettext_lazy("cancel"),
+    EventKind.RECORD_RETURN_SHIPMENT: gettext_lazy("record a return shipment"), EventKind.RECEIVE_GOODS: gettext_lazy("receive the goods"),
+    EventKind.CLOSE: gettext_lazy("close"), EventKind.FINANCE_APPROVE: gettext_lazy("approve the refund"),
+    EventKind.FINANCE_REJECT: gettext_lazy("send it back to ops"), EventKind.REFUND_SUCCEEDED: gettext_lazy("complete the refund"),
+    EventKind.SHIP_REPLACEMENT: gettext_lazy("ship the replacement"), EventKind.CONFIRM_RECEIPT: gettext_lazy("confirm receipt"),
+}
+WHO_NOW = {
+    Ticket.Status.PENDING_REVIEW: gettext_lazy("ops reviews it now"),
+    Ticket.Status.AWAITING_RETURN: gettext_lazy("the buyer sends the goods back now"),
+    Ticket.Status.AWAITING_REFUND: gettext_lazy("finance acts on it now, unless its refund is already under way"),
+    Ticket.Status.AWAITING_EXCHANGE: gettext_lazy("the warehouse ships the replacement, then the buyer confirms"),
+}
+
+
 def check_can(ticket: Ticket, kind: EventKind) -> None:
     """Raise InvalidTransition if the machine does not allow transition ``kind`` now (before any other
     check, so a wrong state is reported as such, whatever else is wrong with the input)."""
     if not can_proceed(getattr(ticket, kind.value)):
-        raise InvalidTransition(f"A {ticket.get_type_display()} ticket in status {ticket.status} cannot "
-                                f"{kind.value.replace('_', ' ')}.")
+        raise InvalidTransition(_("Cannot %(verb)s: this %(type)s ticket is %(status)s (%(who)s).") % {
+            "verb": VERBS.get(kind, kind.label), "type": ticket.get_type_display(),
+            "status": ticket.get_status_display(), "who": WHO_NOW.get(ticket.status, _("it is finished"))})
 
 
 def move(ticket: Ticket, kind: EventKind, **kwargs) -> str:

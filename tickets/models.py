@@ -268,6 +268,9 @@ class TicketLine(models.Model):
             models.UniqueConstraint(fields=["ticket", "order_line"], name="one_ticket_line_per_order_line"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.order_line.product_name}"
+
 
 def upload_path(instance, filename: str) -> str:
     return f"uploads/{instance.owner_id}/{instance.token}.{instance.extension}"
@@ -291,6 +294,9 @@ class Upload(models.Model):
     class Meta:
         ordering = ["pk"]
 
+    def __str__(self) -> str:
+        return f"{_('photo')} {self.width}×{self.height}"
+
 
 @tracked("NoteHistory", inserts_only=True)
 class Note(AppendOnlyModel):
@@ -304,6 +310,9 @@ class Note(AppendOnlyModel):
     class Meta:
         ordering = ["created_at", "pk"]
         triggers = [pgtrigger.Protect(name="notes_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return self.text[:80]
 
 
 class TimelineEvent(AppendOnlyModel):
@@ -328,6 +337,9 @@ class TimelineEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["ticket", "at"]), models.Index(fields=["transition", "at"])]
         triggers = [pgtrigger.Protect(name="timeline_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
+    def __str__(self) -> str:
+        return str(self.get_transition_display())
+
 
 @tracked("ReturnShipmentHistory", inserts_only=True)
 class ReturnShipment(AppendOnlyModel):
@@ -343,3 +355,6 @@ class ReturnShipment(AppendOnlyModel):
         ordering = ["created_at", "pk"]
         triggers = [pgtrigger.Protect(name="return_shipment_append_only",
                                       operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.courier} {self.tracking_no}"

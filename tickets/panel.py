@@ -20,9 +20,9 @@ NOT_KEPT = ("csrfmiddlewaretoken", "confirmed", "back")
 
 class ApproveForm(forms.Form):
     refund_amount = forms.DecimalField(label=_("Refund amount"), required=False, max_digits=12, decimal_places=2,
-                                       min_value=Decimal(0), help_text=_("leave empty for the computed maximum"))
-    fee_reason = forms.CharField(label=_("Fee reason"), required=False, max_length=500,
-                                 help_text=_("required when lowering the amount"))
+                                       min_value=Decimal(0))
+    fee_reason = forms.CharField(label=_("Fee reason (required when lowering the amount)"), required=False,
+                                 max_length=500)
     refund_shipping = forms.BooleanField(label=_("Refund shipping"), required=False)
     refund_coupon = forms.BooleanField(label=_("Give the coupon back"), required=False)
     refund_virtual_currency = forms.BooleanField(label=_("Give the points back"), required=False)

@@ -33,6 +33,9 @@ class InboundLine(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="inbound_quantity_gt_0")]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.order_line.product_name}"
+
 
 @tracked("OutboundHistory")
 class Outbound(models.Model):
@@ -62,3 +65,6 @@ class OutboundLine(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="outbound_quantity_gt_0")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.order_line.product_name}"

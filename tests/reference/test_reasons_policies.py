@@ -449,3 +449,18 @@ def test_a_photo_limit_lowered_by_policy_refuses_a_claim_with_more_photos():
     assert refused.value.field == "photo_ids"
     assert not order.tickets.exists()
     assert submit(order, type="return_refund", reason_code="wrong_item", photos=1).pk
+
+
+def test_a_negative_policy_value_is_a_field_error_in_the_admin_not_a_constraint_name(admin_client):
+    policy = Policy.objects.get(key="return_ship_days")
+    url = reverse("admin:policies_policy_change", args=[policy.pk])
+
+    page = admin_client.post(url, {"key": policy.key, "value": "-1", "unit": policy.unit,
+                                   "description": policy.description, "source": policy.source})
+
+    html = page.content.decode()
+    assert page.status_code == 200  # the form again, with its errors
+    assert "greater than or equal to 0" in html
+    assert "policy_value_gte_0" not in html
+    policy.refresh_from_db()
+    assert policy.value == 7

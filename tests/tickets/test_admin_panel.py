@@ -153,4 +153,4 @@ def test_a_confirmation_that_is_no_longer_true_is_refused(staff, buyer):
 
     ticket.refresh_from_db()
     assert ticket.status == S.REJECTED
-    assert "cannot approve" in page(ops, ticket)
+    assert "Cannot approve: this return and refund ticket is rejected (it is finished)." in page(ops, ticket)

@@ -1,0 +1,61 @@
+"""Ticket facts in words, for the screens: the timeline as sentences, what changed as "old → new"."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import EventKind, Ticket, TimelineEvent
+
+# What each recorded change is called on screen.
+CHANGE_LABELS = {
+    "refund_amount": _("refund"), "service_fee": _("service fee"), "shipping_refund": _("shipping back"),
+    "coupon_refund": _("coupon back"), "virtual_currency_refund": _("points back"),
+    "return_address": _("return address"), "courier": _("courier"), "tracking_no": _("tracking no"),
+    "refunded": _("refunded"), "gateway_reference": _("payment reference"), "lines": _("goods"),
+    "inspection": _("inspection"),
+}
+ROLE_LABELS = {"buyer": _("buyer"), "ops": _("ops"), "finance": _("finance"), "warehouse": _("warehouse"),
+               "system": _("system"), "admin": _("administrator"), "staff": _("staff")}
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    at: datetime
+    who: str
+    what: str
+    moved: str  # "pending review → awaiting refund", or "" when the status stayed
+    why: str
+    changes: list[tuple[str, str]]
+    internal: bool
+
+
+def status_label(value: str) -> str:
+    return str(Ticket.Status(value).label) if value in Ticket.Status.values else value
+
+
+def timeline(events) -> list[TimelineRow]:
+    return [timeline_row(event) for event in events]
+
+
+def timeline_row(event: TimelineEvent) -> TimelineRow:
+    role = str(ROLE_LABELS.get(event.actor_role, event.actor_role))
+    who = f"{event.actor.get_username()} ({role})" if event.actor_id else role
+    what = str(EventKind(event.transition).label) if event.transition in EventKind.values else event.transition
+    moved = "" if event.from_status == event.to_status or not event.from_status else \
+        f"{status_label(event.from_status)} → {status_label(event.to_status)}"
+    return TimelineRow(at=event.at, who=who, what=what, moved=moved, why=event.reason,
+                       changes=[(str(CHANGE_LABELS.get(key, key)), _change(key, value))
+                                for key, value in (event.changes or {}).items()],
+                       internal=not event.buyer_visible)
+
+
+def _change(key: str, value) -> str:
+    if key == "lines":  # [[order line, units, amount], ...]
+        return "; ".join(f"{line} × {units} = {amount}" for line, units, amount in value)
+    if isinstance(value, list) and len(value) == 2:
+        old, new = value
+        if key == "inspection":
+            return "; ".join(f"{line} × {units} {_('accepted') if ok else _('rejected')}" for line, units, ok in new)
+        return str(new) if old in (None, "") else f"{old} → {new}"
+    return str(value)
