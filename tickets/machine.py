@@ -11,6 +11,8 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from aftersales import clock
 from aftersales.errors import InvalidTransition, NotFound
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
+from policies import services as policies
+from tickets.due import due_of
 from tickets.models import EventKind, Ticket, TimelineEvent
 
 
@@ -58,18 +60,29 @@ def check_can(ticket: Ticket, kind: EventKind) -> None:
 
 def move(ticket: Ticket, kind: EventKind, **kwargs) -> str:
     """Fire transition ``kind``; return the status before. A move the machine does not allow raises
-    InvalidTransition, changing nothing."""
+    InvalidTransition, changing nothing. Entering review (again) restarts the review clock."""
     before = ticket.status
     check_can(ticket, kind)
     try:
         getattr(ticket, kind.value)(**kwargs)
     except TransitionNotAllowed as exc:  # a condition changed under us
         raise InvalidTransition(str(exc)) from None
+    if ticket.status == Ticket.Status.PENDING_REVIEW and before != Ticket.Status.PENDING_REVIEW:
+        ticket.review_started_at = clock.now()
     return before
 
 
+def set_due(ticket: Ticket) -> None:
+    """Keep the ticket's one due time in step with its state (tickets.due)."""
+    shipped_back = ticket.status == Ticket.Status.AWAITING_RETURN and ticket.return_shipments.exists()
+    ticket.next_deadline_at, ticket.next_deadline_kind = due_of(ticket, policies.current(), shipped_back=shipped_back)
+
+
 def save_status(ticket: Ticket, *fields: str) -> None:
-    ticket.save(update_fields=["status", "updated_at", *fields])
+    """Save a transition: the status, what the service changed, and the due time that follows."""
+    set_due(ticket)
+    ticket.save(update_fields=["status", "updated_at", "review_started_at", "next_deadline_at", "next_deadline_kind",
+                               *fields])
 
 
 def role_of(actor, ticket: Ticket) -> str:

@@ -11,6 +11,7 @@ from aftersales import clock
 from aftersales.history import tracked
 from aftersales.vocabulary import TicketType
 from orders.models import Order
+from tickets.due import DueKind
 
 
 class AppendOnlyModel(models.Model):
@@ -52,6 +53,7 @@ class EventKind(models.TextChoices):
     REFUND_FAILED = "refund_failed", _("refund failed")
     INTERCEPT_REQUESTED = "intercept_requested", _("warehouse told to hold the shipment")
     ESCALATE = "escalate", _("escalated")
+    ASSIGN = "assign", _("assigned")
     NOTE = "note", _("note added")
 
 
@@ -112,9 +114,18 @@ class Ticket(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True, help_text=_("the ops decision"))
     return_deadline = models.DateTimeField(null=True, blank=True)
     goods_received_at = models.DateTimeField(null=True, blank=True)
+    inspection_passed = models.BooleanField(null=True, blank=True,
+                                            help_text=_("empty until the warehouse inspected the goods"))
     replacement_shipped_at = models.DateTimeField(null=True, blank=True)
     confirm_deadline = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    review_started_at = models.DateTimeField(null=True, blank=True,
+                                             help_text=_("when the ticket last entered review (the SLA counts from it)"))
+    next_deadline_at = models.DateTimeField(_("due"), null=True, blank=True,
+                                            help_text=_("when the step the ticket waits for is due (tickets.due)"))
+    next_deadline_kind = models.CharField(_("due for"), max_length=16, blank=True, choices=DueKind)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", help_text=_("the ops reviewer working on it"))
     refund_requested_at = models.DateTimeField(
         null=True, blank=True, help_text=_("money is on its way (finance approved, or approved by the system); "
                                            "cleared when the refund fails"))
@@ -131,6 +142,9 @@ class Ticket(models.Model):
             models.Index(fields=["order"]),
             models.Index(fields=["status", "return_deadline"]),
             models.Index(fields=["status", "confirm_deadline"]),
+            # The ops queue's default order: what is due first (NULLs, nothing due, last), then by id.
+            models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_due"),
+            models.Index(fields=["assignee", "next_deadline_at"], name="ticket_queue_assignee"),
         ]
         constraints = [
             models.CheckConstraint(

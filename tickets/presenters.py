@@ -13,7 +13,7 @@ CHANGE_LABELS = {
     "coupon_refund": _("coupon back"), "virtual_currency_refund": _("points back"),
     "return_address": _("return address"), "courier": _("courier"), "tracking_no": _("tracking no"),
     "refunded": _("refunded"), "gateway_reference": _("payment reference"), "lines": _("goods"),
-    "inspection": _("inspection"),
+    "inspection": _("inspection"), "assignee": _("assigned to"),
 }
 ROLE_LABELS = {"buyer": _("buyer"), "ops": _("ops"), "finance": _("finance"), "warehouse": _("warehouse"),
                "system": _("system"), "admin": _("administrator"), "staff": _("staff")}
@@ -59,3 +59,15 @@ def _change(key: str, value) -> str:
             return "; ".join(f"{line} × {units} {_('accepted') if ok else _('rejected')}" for line, units, ok in new)
         return str(new) if old in (None, "") else f"{old} → {new}"
     return str(value)
+
+
+def span(delta) -> str:
+    """A duration as staff read it at a glance: "2 d 5 h", "3 h 20 min", "12 min"."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    return _("%(m)d min") % {"m": minutes}

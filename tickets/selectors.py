@@ -3,7 +3,9 @@
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from aftersales.errors import NotFound
 from aftersales.money import ZERO, money
@@ -124,3 +126,41 @@ def list_tickets_for_staff() -> QuerySet[Ticket]:
 def approved_by_review() -> Q:
     """Tickets ops approved (the "approved" filter: the status itself moved on)."""
     return Q(approved_at__isnull=False)
+
+
+# The queue's markers (ops list filter "needs attention"): name -> (label, condition).
+ATTENTION = {
+    "overdue": (_("overdue"), None),  # needs the time: see with_attention
+    "sent_back": (_("sent back by finance"), Q(status=Ticket.Status.PENDING_REVIEW) & ~Q(finance_rejection_reason="")),
+    "inspection_rejected": (_("inspection rejected goods"),
+                            Q(status=Ticket.Status.PENDING_REVIEW, inspection_passed=False)),
+    "escalated": (_("escalated"), Q(escalated_at__isnull=False) & ~Q(status__in=Ticket.FINAL)),
+    "no_note": (_("no note since the last decision"), None),
+}
+
+
+def with_attention(queryset: QuerySet[Ticket], name: str, *, now) -> QuerySet[Ticket]:
+    if name == "overdue":
+        return queryset.filter(next_deadline_at__lt=now)
+    if name == "no_note":
+        # "A ticket with no note is work not done" (SPEC §9): open, and no note since it was last decided
+        # (or since it came in, if nobody decided yet).
+        noted = Note.objects.filter(ticket=OuterRef("pk"), created_at__gte=Coalesce(OuterRef("reviewed_at"),
+                                                                                    OuterRef("created_at")))
+        return queryset.exclude(status__in=Ticket.FINAL).exclude(Exists(noted))
+    condition = ATTENTION.get(name, (None, None))[1]
+    return queryset.filter(condition) if condition is not None else queryset
+
+
+def search_ticket_ids(term: str) -> QuerySet:
+    """Ids of tickets whose number, order number, buyer account or a tracking number (return parcel or
+    replacement) contains ``term``, any case. Each part is a separate indexed lookup, united."""
+    if not storable(term):
+        return Ticket.objects.none().values("pk")
+    parts = [Ticket.objects.filter(ticket_no__icontains=term),
+             Ticket.objects.filter(order__order_no__icontains=term),
+             Ticket.objects.filter(buyer__account__icontains=term),
+             Ticket.objects.filter(return_shipments__tracking_no__icontains=term),
+             Ticket.objects.filter(outbounds__tracking_no__icontains=term)]  # warehouse's, by relation name
+    first, *rest = [part.order_by().values("pk") for part in parts]
+    return first.union(*rest)

@@ -1,13 +1,17 @@
 """The review page in a real browser (headless Chromium): ops decides, finance pays, what they see."""
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from playwright.sync_api import expect, sync_playwright
 
+from aftersales import clock
 from demo import journeys
-from tests.factories import make_order, submit
+from refunds import services as refunds
+from tests.factories import UserFactory, make_order, submit
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -121,3 +125,25 @@ def test_a_warehouse_clerk_sees_no_review_buttons(browser, live_server, staff, b
     expect(page.locator("#note-form")).to_be_visible()
     expect(page.locator("#approve-form")).to_have_count(0)
     expect(page.locator("#finance_approve-form")).to_have_count(0)
+
+
+def test_a_new_ops_user_works_the_queue_at_1440_px(browser, live_server, staff, buyer):
+    """A user newly added to ops (the group alone) sees the queue, due first, and all of it fits the screen."""
+    UserFactory(username="newops", groups=["ops"])
+    with time_machine.travel(clock.now() - dt.timedelta(days=3), tick=False):
+        overdue = submit(make_order(buyer=buyer))
+    sent_back = journeys.advance(submit(make_order(buyer=buyer)), Ticket.Status.AWAITING_REFUND, staff=staff)
+    refunds.finance_reject_ticket(ticket_id=sent_back.pk, actor=staff["finance"], reason="Fee not explained.")
+    page = login(browser, live_server, "newops")
+
+    page.goto(f"{live_server.url}/admin/tickets/ticket/")
+    shot(page, "ops-queue")
+    expect(page.locator("#result_list tbody tr").first).to_contain_text(overdue.ticket_no)
+    expect(page.locator("#result_list .overdue").first).to_be_visible()
+    table, room = page.evaluate("[document.querySelector('#result_list').scrollWidth,"
+                                " document.querySelector('.changelist-form-container').clientWidth]")
+    assert table <= room, f"the list needs {table} px, the screen gives it {room}"
+
+    page.click("text=sent back by finance")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list tbody")).to_contain_text(sent_back.ticket_no)

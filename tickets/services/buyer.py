@@ -35,9 +35,9 @@ def record_return_shipment(*, ticket_id: int, actor, courier: str, tracking_no: 
     courier = clean_text(courier, field="courier", required=True, limit=100)
     tracking_no = clean_text(tracking_no, field="tracking_no", required=True, limit=100)
     before = move(ticket, EventKind.RECORD_RETURN_SHIPMENT)
-    save_status(ticket)
     shipment = ReturnShipment.objects.create(ticket=ticket, courier=courier, tracking_no=tracking_no,
                                              created_at=clock.now(), created_by=actor)
+    save_status(ticket)  # after the shipment: nothing is due of the buyer any more
     record_event(ticket, EventKind.RECORD_RETURN_SHIPMENT, actor=actor, before=before,
                  changes={"courier": [None, courier], "tracking_no": [None, tracking_no]})
     return shipment

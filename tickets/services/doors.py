@@ -74,8 +74,8 @@ def record_goods_received(*, ticket_id: int, actor, lines, note: str = "") -> Go
                     and all(line.quantity == line.ticket_line.quantity for line in received))
     now = clock.now()
     before = move(ticket, EventKind.RECEIVE_GOODS, all_accepted=all_accepted)
-    ticket.goods_received_at = now
-    save_status(ticket, "goods_received_at")
+    ticket.goods_received_at, ticket.inspection_passed = now, all_accepted
+    save_status(ticket, "goods_received_at", "inspection_passed")
     record_event(ticket, EventKind.RECEIVE_GOODS, actor=actor, before=before, reason=note, changes={
         "inspection": [None, [[line.ticket_line.order_line.line_id, line.quantity, line.accepted]
                               for line in received]]})
@@ -152,7 +152,7 @@ def record_refund_failed(*, ticket_id: int, reason: str) -> Ticket:
     """The gateway refused: the ticket waits for finance again (approve once more, or send back)."""
     ticket = lock_ticket(ticket_id)
     ticket.refund_requested_at = None
-    ticket.save(update_fields=["refund_requested_at", "updated_at"])
+    save_status(ticket, "refund_requested_at")  # the refund is due again: finance acts
     record_event(ticket, EventKind.REFUND_FAILED, actor=None, before=ticket.status, reason=reason,
                  buyer_visible=False)
     return ticket

@@ -19,7 +19,7 @@ from orders.models import Buyer, Order, OrderLine
 from policies import services as policies
 from reasons.selectors import offered_reason
 from tickets import rules
-from tickets.machine import move, record_event, save_status
+from tickets.machine import move, record_event, save_status, set_due
 from tickets.models import EventKind, Ticket, TicketLine, Upload
 from tickets.selectors import claimed_by_line, prime_detail, refunded_extras
 from tickets.services.amounts import claims_whole_order, line_amounts
@@ -86,7 +86,8 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
         id=ticket_id, order=order, buyer=buyer, shop_id=order.shop_id, type=type, reason=reason,
         description=description, goods_amount=goods, shipping_refund=shipping,
         refund_amount=ZERO if type == TicketType.EXCHANGE else goods + shipping,
-        intercept_requested=order.status == Order.Status.UNSHIPPED, created_at=now)
+        intercept_requested=order.status == Order.Status.UNSHIPPED, created_at=now, review_started_at=now)
+    set_due(ticket)  # before the insert: the due time goes in with the row
     if ticket_id is not None:
         ticket.ticket_no = ticket_number(ticket_id, now)
         ticket.save(force_insert=True)

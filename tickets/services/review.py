@@ -6,10 +6,10 @@ from decimal import Decimal
 from django.db import transaction
 
 from aftersales import clock
-from aftersales.errors import AmountAboveMaximum, FieldInvalid
+from aftersales.errors import AmountAboveMaximum, FieldInvalid, InvalidTransition
 from aftersales.inputs import clean_text
 from aftersales.money import ZERO, parse_amount
-from aftersales.roles import FINANCE, OPS, WAREHOUSE, require_role
+from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group, require_role
 from aftersales.vocabulary import TicketType
 from policies import services as policies
 from tickets.machine import check_can, lock_ticket, move, read_ticket, record_event, save_status
@@ -200,3 +200,23 @@ def add_note(*, ticket_id: int, actor, text: str) -> Note:
     note = Note.objects.create(ticket=ticket, author=actor, text=text, created_at=clock.now())
     record_event(ticket, EventKind.NOTE, actor=actor, before=ticket.status, reason=text, buyer_visible=False)
     return note
+
+
+@transaction.atomic
+def assign_ticket(*, ticket_id: int, actor, assignee) -> Ticket:
+    """Ops takes a ticket (or gives it to a colleague): the queue's "mine" shows it. No state change; an
+    internal timeline row says who has it now."""
+    require_role(actor, OPS)
+    if assignee is not None and not in_group(assignee, OPS):
+        raise FieldInvalid("Only an ops reviewer can be assigned a ticket.", field="assignee")
+    ticket = lock_ticket(ticket_id)
+    if ticket.is_final:
+        raise InvalidTransition("A finished ticket is assigned to nobody.")
+    before = ticket.assignee
+    if before == assignee:
+        return ticket
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    record_event(ticket, EventKind.ASSIGN, actor=actor, before=ticket.status, buyer_visible=False, changes={
+        "assignee": [before.get_username() if before else None, assignee.get_username() if assignee else None]})
+    return ticket
