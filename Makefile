@@ -12,7 +12,7 @@ export UV_PYTHON := $(shell command -v $(PYTHON))
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/aftersales)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install lint bench-api chromium
+.PHONY: demo test install lint bench-api bench-admin chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -26,10 +26,11 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.synced
 
-# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here); a CJK font lets
+# the screenshots of the Chinese screens show their words.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wqy; } || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; }
 
 demo: install
 	DEBUG=1 $(VENV)/bin/python manage.py migrate --noinput
@@ -45,3 +46,6 @@ lint: install
 
 bench-api: install
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/python bench/api.py
+
+bench-admin: install
+	$(VENV)/bin/python bench/admin_list.py

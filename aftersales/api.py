@@ -2,13 +2,14 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aftersales.errors import DomainError, FieldInvalid
-from aftersales.roles import in_group
+from aftersales.roles import in_group, needs_role
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -81,7 +82,7 @@ def exception_handler(exc, context):
 def validate(serializer_class, data, **kwargs) -> dict:
     """Validate input with a serializer; raise the 400 that names each field."""
     if not isinstance(data, dict):
-        raise FieldInvalid("The body must be a JSON object.", field="non_field_errors")
+        raise FieldInvalid(_("The body must be a JSON object."), field="non_field_errors")
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -91,7 +92,9 @@ def InGroup(*groups: str):  # noqa: N802 - reads like a class at the use site
     """Permission: the user is in one of ``groups`` (superusers always are)."""
 
     class _InGroup(permissions.BasePermission):
-        message = f"This needs the role {' or '.join(groups)}."
+        @property
+        def message(self) -> str:  # DRF reads it per request: in the caller's language
+            return needs_role(*groups)
 
         def has_permission(self, request, view):
             return bool(request.user and request.user.is_authenticated and in_group(request.user, *groups))

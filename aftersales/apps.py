@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class AftersalesConfig(AppConfig):
     name = "aftersales"
-    verbose_name = "Platform"
+    verbose_name = _("Platform")
 
 
 class BackOfficeAdminConfig(admin_apps.AdminConfig):

@@ -15,6 +15,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -49,7 +50,7 @@ def idempotent(view_method):
         if key is None:
             return view_method(self, request, *args, **kwargs)
         if not key.strip() or len(key) > 255:
-            raise FieldInvalid("A non-empty key of at most 255 characters.", field=HEADER)
+            raise FieldInvalid(_("A non-empty key of at most 255 characters."), field=HEADER)
         scope, fingerprint = f"{request.method} {request.path}"[:200], _fingerprint(request)
         with transaction.atomic():
             try:
@@ -60,7 +61,7 @@ def idempotent(view_method):
                 # The first request with this key has committed (we waited for it on the index).
                 record = IdempotencyKey.objects.get(user=request.user, key=key, scope=scope)
                 if record.request_hash != fingerprint:
-                    raise IdempotencyKeyReused("This Idempotency-Key was used with another request body.",
+                    raise IdempotencyKeyReused(_("This Idempotency-Key was used with another request body."),
                                                field=HEADER) from None
                 response = Response(record.response_body, status=record.response_status)
                 response["Idempotent-Replayed"] = "true"

@@ -2,6 +2,8 @@
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from aftersales.errors import FieldInvalid
 
 CENT = Decimal("0.01")
@@ -20,16 +22,16 @@ def parse_amount(value, *, field: str) -> Decimal:
     """An amount someone sent: a decimal string (or an int, or a Decimal from a form), zero or more,
     at most 2 decimals and 10 digits before the point. Floats and booleans are refused."""
     if isinstance(value, (bool, float)) or not isinstance(value, (str, int, Decimal)):
-        raise FieldInvalid('An amount as a decimal string, e.g. "43.60".', field=field)
+        raise FieldInvalid(_('An amount as a decimal string, e.g. "43.60".'), field=field)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise FieldInvalid('An amount as a decimal string, e.g. "43.60".', field=field) from None
+        raise FieldInvalid(_('An amount as a decimal string, e.g. "43.60".'), field=field) from None
     if not amount.is_finite() or amount < 0:
-        raise FieldInvalid("Must be zero or more.", field=field)
+        raise FieldInvalid(_("Must be zero or more."), field=field)
     # The size check first: quantising a huge value (1e30) raises instead of answering.
     if amount > MAX_AMOUNT or amount != amount.quantize(CENT):
-        raise FieldInvalid("At most 2 decimals and 10 digits before the point.", field=field)
+        raise FieldInvalid(_("At most 2 decimals and 10 digits before the point."), field=field)
     return money(amount)
 
 

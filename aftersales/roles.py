@@ -1,5 +1,7 @@
 """Roles are Django groups: ops, finance, warehouse, service. Superusers hold every role."""
 
+from django.utils.translation import gettext as _
+
 from aftersales.errors import NotAllowed
 
 OPS, FINANCE, WAREHOUSE, SERVICE = "ops", "finance", "warehouse", "service"
@@ -23,7 +25,16 @@ def is_staff_member(user) -> bool:
     return in_group(user, *STAFF_ROLES)
 
 
+def needs_role(*groups: str) -> str:
+    """The refusal for someone who holds none of ``groups``: "This needs the role ops or finance."."""
+    roles = ""
+    for group in groups:
+        # Translators: two role names (e.g. "ops", "finance"), either of which would do.
+        roles = _("%(first)s or %(second)s") % {"first": roles, "second": group} if roles else group
+    return _("This needs the role %(roles)s.") % {"roles": roles}
+
+
 def require_role(user, *groups: str) -> None:
     if not in_group(user, *groups):
-        raise NotAllowed(f"This needs the role {' or '.join(groups)}.")
+        raise NotAllowed(needs_role(*groups))
 

@@ -1,6 +1,7 @@
 """Order endpoints: a buyer's own orders; the service account's import. (What may be claimed on an order
 is the claim form's read: tickets.api.claim_form.)"""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -84,7 +85,7 @@ class OrderImportView(APIView):
             return Response({"created": int(result.created), "updated": int(not result.created), "refused": []},
                             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
         if not isinstance(batch, list) or len(batch) > 1000:
-            raise FieldInvalid("A list of at most 1000 orders.", field="orders")
+            raise FieldInvalid(_("A list of at most 1000 orders."), field="orders")
         created = updated = 0
         refused = []
         for i, item in enumerate(batch):

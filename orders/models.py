@@ -10,12 +10,16 @@ from aftersales.history import tracked
 
 @tracked("ShopHistory")
 class Shop(models.Model):
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
-    return_contact = models.CharField(max_length=100, blank=True)
-    return_phone = models.CharField(max_length=40, blank=True)
-    return_address = models.CharField(max_length=500, blank=True,
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    return_contact = models.CharField(_("return contact"), max_length=100, blank=True)
+    return_phone = models.CharField(_("return phone"), max_length=40, blank=True)
+    return_address = models.CharField(_("return address"), max_length=500, blank=True,
                                       help_text=_("where returned goods go unless ops sets another"))
+
+    class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
 
     def __str__(self) -> str:
         return self.name
@@ -23,10 +27,15 @@ class Shop(models.Model):
 
 @tracked("BuyerHistory")
 class Buyer(models.Model):
-    account = models.CharField(max_length=150, unique=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="buyer")
-    level = models.PositiveSmallIntegerField(default=0)
-    address = models.CharField(max_length=500, blank=True)
+    account = models.CharField(_("account"), max_length=150, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT,
+                                related_name="buyer")
+    level = models.PositiveSmallIntegerField(_("level"), default=0)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("buyer")
+        verbose_name_plural = _("buyers")
 
     def __str__(self) -> str:
         return self.account
@@ -39,23 +48,25 @@ class Order(models.Model):
         SHIPPED = "shipped", _("shipped")
         DELIVERED = "delivered", _("delivered")
 
-    order_no = models.CharField(max_length=64, unique=True)
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
-    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="orders")
-    status = models.CharField(max_length=16, choices=Status)
-    placed_at = models.DateTimeField()
-    paid_at = models.DateTimeField(null=True, blank=True)
-    shipped_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    goods_amount = models.DecimalField(max_digits=12, decimal_places=2)
-    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    coupon_discount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    virtual_currency = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    amount_paid = models.DecimalField(max_digits=12, decimal_places=2)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    order_no = models.CharField(_("order no"), max_length=64, unique=True)
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(Buyer, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(_("status"), max_length=16, choices=Status)
+    placed_at = models.DateTimeField(_("placed at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    goods_amount = models.DecimalField(_("goods amount"), max_digits=12, decimal_places=2)
+    shipping_fee = models.DecimalField(_("shipping fee"), max_digits=12, decimal_places=2, default=0)
+    coupon_discount = models.DecimalField(_("coupon discount"), max_digits=12, decimal_places=2, default=0)
+    virtual_currency = models.DecimalField(_("virtual currency"), max_digits=12, decimal_places=2, default=0)
+    amount_paid = models.DecimalField(_("amount paid"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         indexes = [models.Index(fields=["buyer", "-placed_at"]), models.Index(fields=["-created_at"])]
         constraints = [
             models.CheckConstraint(
@@ -78,18 +89,20 @@ class OrderLine(models.Model):
         FRESH = "fresh", _("fresh produce")
         GENERAL = "general", _("general goods")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    line_id = models.CharField(max_length=64, unique=True)
-    sku = models.CharField(max_length=64, db_index=True)
-    product_name = models.CharField(max_length=200)
-    product_code = models.CharField(max_length=64, blank=True)
-    category = models.CharField(max_length=16, choices=Category)
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    quantity = models.PositiveIntegerField()
-    paid_amount = models.DecimalField(max_digits=12, decimal_places=2,
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines")
+    line_id = models.CharField(_("line id"), max_length=64, unique=True)
+    sku = models.CharField(_("sku"), max_length=64, db_index=True)
+    product_name = models.CharField(_("product name"), max_length=200)
+    product_code = models.CharField(_("product code"), max_length=64, blank=True)
+    category = models.CharField(_("category"), max_length=16, choices=Category)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    paid_amount = models.DecimalField(_("paid amount"), max_digits=12, decimal_places=2,
                                       help_text=_("the line's share of the amount paid"))
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_gt_0"),

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from aftersales.errors import FieldInvalid, FieldRequired
 from aftersales.money import MAX_AMOUNT, ZERO, allocate, parse_amount
@@ -23,10 +24,10 @@ class ImportResult:
 
 def _get(data: dict, key: str, path: str, *, required: bool = True):
     if not isinstance(data, dict):
-        raise FieldInvalid("Must be an object.", field=path.rsplit(".", 1)[0] or path)
+        raise FieldInvalid(_("Must be an object."), field=path.rsplit(".", 1)[0] or path)
     value = data.get(key)
     if value is None and required:
-        raise FieldRequired("This field is required.", field=path)
+        raise FieldRequired(_("This field is required."), field=path)
     return value
 
 
@@ -35,12 +36,13 @@ def _str(data, key, path, *, limit: int, required: bool = True, blank: bool = Fa
     if value is None:
         return ""
     if not isinstance(value, str) or (not blank and not value.strip()):
-        raise FieldInvalid("Must be a non-empty string.", field=path)
+        raise FieldInvalid(_("Must be a non-empty string."), field=path)
     if len(value) > limit:
-        raise FieldInvalid(f"At most {limit} characters.", field=path)
+        raise FieldInvalid(_("At most %(limit)s characters.") % {"limit": limit}, field=path)
     if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
         # JSON can spell both; PostgreSQL stores neither (NUL in text, lone surrogates in UTF-8).
-        raise FieldInvalid("Contains characters that cannot be stored (NUL or a lone surrogate).", field=path)
+        raise FieldInvalid(_("Contains characters that cannot be stored (NUL or a lone surrogate)."),
+                           field=path)
     return value.strip()
 
 
@@ -54,7 +56,8 @@ def _int(data, key, path, *, minimum: int, maximum: int = 1_000_000, required: b
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise FieldInvalid(f"A whole number from {minimum} to {maximum}.", field=path)
+        raise FieldInvalid(_("A whole number from %(minimum)s to %(maximum)s.") % {"minimum": minimum, "maximum": maximum},
+                           field=path)
     return value
 
 
@@ -67,25 +70,25 @@ def _time(data, key, path, *, required: bool = False) -> datetime | None:
     except ValueError:  # well formed but impossible, e.g. 30 February
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise FieldInvalid("An ISO 8601 time with its offset.", field=path)
+        raise FieldInvalid(_("An ISO 8601 time with its offset."), field=path)
     try:
         parsed = parsed.astimezone(UTC)  # the same instant; PostgreSQL refuses offsets beyond ±15:59
     except OverflowError:  # year 1 east of UTC, year 9999 west of it: stored, then unreadable
-        raise FieldInvalid("A time between the years 1 and 9999 in UTC.", field=path) from None
+        raise FieldInvalid(_("A time between the years 1 and 9999 in UTC."), field=path) from None
     return parsed
 
 
 def _choice(data, key, path, choices) -> str:
     value = _get(data, key, path)
     if value not in choices:
-        raise FieldInvalid(f"One of {', '.join(choices)}.", field=path)
+        raise FieldInvalid(_("One of %(choices)s.") % {"choices": ", ".join(choices)}, field=path)
     return value
 
 
 def parse_order(data) -> dict:
     """Validate one order record of the import format; raise a domain error naming the field."""
     if not isinstance(data, dict):
-        raise FieldInvalid("An order is a JSON object.", field="order")
+        raise FieldInvalid(_("An order is a JSON object."), field="order")
     shop, buyer = _get(data, "shop", "shop"), _get(data, "buyer", "buyer")
     order = {
         "order_no": _str(data, "order_no", "order_no", limit=64),
@@ -104,12 +107,12 @@ def parse_order(data) -> dict:
         "amount_paid": _amount(data, "amount_paid", "amount_paid"),
     }
     if order["status"] in ("shipped", "delivered") and order["shipped_at"] is None:
-        raise FieldRequired("A shipped order has its shipped_at.", field="shipped_at")
+        raise FieldRequired(_("A shipped order has its shipped_at."), field="shipped_at")
     if order["status"] == "delivered" and order["delivered_at"] is None:
-        raise FieldRequired("A delivered order has its delivered_at.", field="delivered_at")
+        raise FieldRequired(_("A delivered order has its delivered_at."), field="delivered_at")
     raw_lines = _get(data, "lines", "lines")
     if not isinstance(raw_lines, list) or not raw_lines:
-        raise FieldInvalid("At least one line.", field="lines")
+        raise FieldInvalid(_("At least one line."), field="lines")
     lines, seen = [], set()
     for i, raw in enumerate(raw_lines):
         p = f"lines.{i}"
@@ -124,17 +127,17 @@ def parse_order(data) -> dict:
             "paid_amount": _amount(raw, "paid_amount", f"{p}.paid_amount", required=False, default=None),
         }
         if line["line_id"] in seen:
-            raise FieldInvalid("line_id appears twice.", field=f"{p}.line_id")
+            raise FieldInvalid(_("line_id appears twice."), field=f"{p}.line_id")
         seen.add(line["line_id"])
         lines.append(line)
     goods = sum((ln["unit_price"] * ln["quantity"] for ln in lines), ZERO)
     if goods > MAX_AMOUNT:
-        raise FieldInvalid(f"The goods value ({goods}) is above what an order can hold ({MAX_AMOUNT}).",
-                           field="lines")
+        raise FieldInvalid(_("The goods value (%(goods)s) is above what an order can hold (%(maximum)s).") % {
+            "goods": goods, "maximum": MAX_AMOUNT}, field="lines")
     goods_paid = order["amount_paid"] - order["shipping_fee"]
     if goods_paid < 0 or goods_paid > goods:
-        raise FieldInvalid(f"amount_paid less shipping ({goods_paid}) must lie between 0 and the goods value "
-                           f"({goods}).", field="amount_paid")
+        raise FieldInvalid(_("amount_paid less shipping (%(goods_paid)s) must lie between 0 and the goods value "
+                             "(%(goods)s).") % {"goods_paid": goods_paid, "goods": goods}, field="amount_paid")
     given = [ln["paid_amount"] for ln in lines]
     if all(g is None for g in given):
         # No per-line share: spread the order's discounts over the lines by goods value, to the cent.
@@ -142,14 +145,15 @@ def parse_order(data) -> dict:
                              strict=True):
             ln["paid_amount"] = share
     elif any(g is None for g in given):
-        raise FieldRequired("Give paid_amount on every line or on none.",
+        raise FieldRequired(_("Give paid_amount on every line or on none."),
                             field=f"lines.{given.index(None)}.paid_amount")
     elif sum(given, ZERO) != goods_paid:
-        raise FieldInvalid(f"The lines' paid_amount add up to {sum(given, ZERO)}, not {goods_paid}.",
-                           field="lines")
+        raise FieldInvalid(_("The lines' paid_amount add up to %(total)s, not %(goods_paid)s.") % {
+            "total": sum(given, ZERO), "goods_paid": goods_paid}, field="lines")
     for i, ln in enumerate(lines):
         if ln["paid_amount"] > ln["unit_price"] * ln["quantity"]:
-            raise FieldInvalid("A line cannot be paid more than its price × quantity.", field=f"lines.{i}.paid_amount")
+            raise FieldInvalid(_("A line cannot be paid more than its price × quantity."),
+                               field=f"lines.{i}.paid_amount")
     order["goods_amount"], order["lines"] = goods, lines
     return order
 
@@ -159,7 +163,7 @@ def import_order(data) -> ImportResult:
     """Upsert one order by order_no, creating its shop and buyer (and the buyer's login) if missing.
     A line already under claim can never shrink below what its tickets claim."""
     parsed = parse_order(data)
-    shop, _ = Shop.objects.update_or_create(code=parsed["shop"]["code"], defaults={"name": parsed["shop"]["name"]})
+    shop, _created = Shop.objects.update_or_create(code=parsed["shop"]["code"], defaults={"name": parsed["shop"]["name"]})
     buyer = _upsert_buyer(parsed["buyer"])
     fields = {k: parsed[k] for k in ("status", "placed_at", "paid_at", "shipped_at", "delivered_at", "goods_amount",
                                      "shipping_fee", "coupon_discount", "virtual_currency", "amount_paid")}
@@ -169,7 +173,7 @@ def import_order(data) -> ImportResult:
         order = Order.objects.create(order_no=parsed["order_no"], shop=shop, buyer=buyer, **fields)
     else:
         if order.buyer_id != buyer.pk or order.shop_id != shop.pk:
-            raise FieldInvalid("An order keeps its shop and buyer.", field="buyer.account")
+            raise FieldInvalid(_("An order keeps its shop and buyer."), field="buyer.account")
         for key, value in fields.items():
             setattr(order, key, value)
         order.save()
@@ -179,24 +183,27 @@ def import_order(data) -> ImportResult:
         current = existing.pop(ln["line_id"], None)
         if current is None:
             if OrderLine.objects.filter(line_id=ln["line_id"]).exists():
-                raise FieldInvalid("This line_id belongs to another order.", field=f"lines.{i}.line_id")
+                raise FieldInvalid(_("This line_id belongs to another order."), field=f"lines.{i}.line_id")
             OrderLine.objects.create(order=order, **ln)
             continue
         units, amount = claimed.get(current.pk, (0, ZERO))
         if ln["quantity"] < units or ln["paid_amount"] < amount:
             at_fault = "quantity" if ln["quantity"] < units else "paid_amount"
-            raise FieldInvalid(f"Tickets already claim {units} units ({amount}) of this line; it cannot shrink "
-                               f"below that.", field=f"lines.{i}.{at_fault}")
+            raise FieldInvalid(_("Tickets already claim %(units)s units (%(amount)s) of this line; it cannot "
+                                 "shrink below that.") % {"units": units, "amount": amount},
+                               field=f"lines.{i}.{at_fault}")
         for key, value in ln.items():
             setattr(current, key, value)
         current.save()
     for gone in existing.values():
         if gone.pk in claimed:
-            raise FieldInvalid(f"Line {gone.line_id} is under claim and cannot be removed.", field="lines")
+            raise FieldInvalid(_("Line %(line_id)s is under claim and cannot be removed.") % {"line_id": gone.line_id},
+                               field="lines")
         try:
             gone.delete()
         except ProtectedError:  # claims that no longer count, goods records: the line stays referenced
-            raise FieldInvalid(f"Line {gone.line_id} is under claim and cannot be removed.", field="lines") from None
+            raise FieldInvalid(_("Line %(line_id)s is under claim and cannot be removed.") % {"line_id": gone.line_id},
+                               field="lines") from None
     return ImportResult(order=order, created=created)
 
 
@@ -210,7 +217,7 @@ def _upsert_buyer(data: dict) -> Buyer:
             user.set_unusable_password()
             user.save()
         elif user.is_staff or user.is_superuser:
-            raise FieldInvalid("This account name belongs to a staff user.", field="buyer.account")
+            raise FieldInvalid(_("This account name belongs to a staff user."), field="buyer.account")
         return Buyer.objects.create(account=data["account"], user=user, level=data["level"], address=data["address"])
     if (buyer.level, buyer.address) != (data["level"], data["address"]):
         buyer.level, buyer.address = data["level"], data["address"]

@@ -19,17 +19,20 @@ class Policy(models.Model):
         AMOUNT = "amount", _("amount")
         COUNT = "count", _("count")
 
-    key = models.SlugField(max_length=64, unique=True)
+    key = models.SlugField(_("key"), max_length=64, unique=True)
     # The validator gives the admin form a field error; the constraint holds whatever code runs.
-    value = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
-    unit = models.CharField(max_length=16, choices=Unit)
-    description = models.CharField(max_length=300)
-    source = models.CharField(max_length=100, blank=True, help_text=_("where the default comes from"))
-    updated_at = models.DateTimeField(auto_now=True)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2,
+                                validators=[MinValueValidator(0)])
+    unit = models.CharField(_("unit"), max_length=16, choices=Unit)
+    description = models.CharField(_("description"), max_length=300)
+    source = models.CharField(_("source"), max_length=100, blank=True,
+                              help_text=_("where the default comes from"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["key"]
-        verbose_name_plural = "policies"
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
         constraints = [models.CheckConstraint(condition=models.Q(value__gte=0), name="policy_value_gte_0")]
 
     def __str__(self) -> str:

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReasonsConfig(AppConfig):
     name = "reasons"
-    verbose_name = "Reasons"
+    verbose_name = _("Reasons")
 
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.

@@ -26,26 +26,28 @@ class Reason(models.Model):
         BUYER = "buyer", _("buyer")
         CARRIER = "carrier", _("carrier")
 
-    code = models.SlugField(max_length=64, unique=True, help_text=_("stable, machine-readable"))
+    code = models.SlugField(_("code"), max_length=64, unique=True, help_text=_("stable, machine-readable"))
     name = models.CharField(_("name"), max_length=100)
     name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True)
-    group = models.CharField(max_length=16, choices=Group)
-    is_quality_issue = models.BooleanField(default=False)
-    responsible = models.CharField(max_length=16, choices=Responsible,
+    group = models.CharField(_("group"), max_length=16, choices=Group)
+    is_quality_issue = models.BooleanField(_("is quality issue"), default=False)
+    responsible = models.CharField(_("responsible"), max_length=16, choices=Responsible,
                                    help_text=_("decides who pays return shipping"))
     for_refund_only = models.BooleanField(TicketType.REFUND_ONLY.label, default=True)
     for_return_refund = models.BooleanField(TicketType.RETURN_REFUND.label, default=True)
     for_exchange = models.BooleanField(TicketType.EXCHANGE.label, default=False)
     for_fresh = models.BooleanField(_("fresh produce"), default=True)
     for_general = models.BooleanField(_("general goods"), default=True)
-    requires_photos = models.BooleanField(default=False)
-    is_visible = models.BooleanField(default=True)
-    display_order = models.PositiveIntegerField(default=100)
-    retired_at = models.DateTimeField(null=True, blank=True)
+    requires_photos = models.BooleanField(_("requires photos"), default=False)
+    is_visible = models.BooleanField(_("is visible"), default=True)
+    display_order = models.PositiveIntegerField(_("display order"), default=100)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
     objects = ReasonQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("reason")
+        verbose_name_plural = _("reasons")
         ordering = ["display_order", "pk"]
 
     def __str__(self) -> str:

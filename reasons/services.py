@@ -5,6 +5,7 @@ from typing import Literal
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.translation import gettext as _
 
 from aftersales import clock
 from aftersales.errors import FieldInvalid, NotAllowed, NotFound
@@ -18,13 +19,13 @@ ORDER_STEP = 10
 def require_reason_manager(actor) -> None:
     """Administrators (superusers) and staff holding reasons.change_reason manage reasons."""
     if actor is None or not actor.is_authenticated or not actor.has_perm(MANAGE_PERMISSION):
-        raise NotAllowed("Managing reasons needs an administrator or the permission to change reasons.")
+        raise NotAllowed(_("Managing reasons needs an administrator or the permission to change reasons."))
 
 
 def _locked(reason_id) -> Reason:
     reason = Reason.objects.select_for_update().filter(pk=reason_id).first() if isinstance(reason_id, int) else None
     if reason is None:
-        raise NotFound("No such reason.", field="reason_id")
+        raise NotFound(_("No such reason."), field="reason_id")
     return reason
 
 
@@ -84,9 +85,9 @@ def move_reason(*, reason_id: int, actor, position: int) -> Reason:
     by_order = sorted(reasons, key=lambda r: (r.display_order, r.pk))
     target = next((r for r in by_order if isinstance(reason_id, int) and r.pk == reason_id), None)
     if target is None:
-        raise NotFound("No such reason.", field="reason_id")
+        raise NotFound(_("No such reason."), field="reason_id")
     if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= len(by_order):
-        raise FieldInvalid(f"A position from 1 to {len(by_order)}.", field="position")
+        raise FieldInvalid(_("A position from 1 to %(count)s.") % {"count": len(by_order)}, field="position")
     by_order.remove(target)
     by_order.insert(position - 1, target)
     changed = []

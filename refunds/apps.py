@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RefundsConfig(AppConfig):
     name = "refunds"
-    verbose_name = "Refunds"
+    verbose_name = _("Refunds")
 
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from refunds.models import GatewayPayout
 
@@ -39,7 +40,7 @@ class SimulatedGateway:
         except IntegrityError:
             payout = GatewayPayout.objects.get(idempotency_key=idempotency_key)
             if payout.amount != amount:
-                raise GatewayDeclined("The same key was used for another amount.") from None
+                raise GatewayDeclined(_("The same key was used for another amount.")) from None
         return GatewayResult(reference=payout.reference, amount=payout.amount)
 
 

@@ -28,22 +28,26 @@ class Refund(models.Model):
         SUCCEEDED = "succeeded", _("succeeded")
         FAILED = "failed", _("failed")
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
+    uuid = models.UUIDField(_("uuid"), default=uuid.uuid4, unique=True, editable=False,
                             help_text=_("the gateway's idempotency key: one key, one payment"))
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+", help_text=_("empty: the system"))
-    created_at = models.DateTimeField()
-    attempts = models.PositiveIntegerField(default=0)
-    gateway_reference = models.CharField(max_length=100, blank=True)
-    failure_reason = models.CharField(max_length=500, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    ticket = models.ForeignKey("tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT,
+                               related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True,
+                                     blank=True, on_delete=models.PROTECT, related_name="+",
+                                     help_text=_("empty: the system"))
+    created_at = models.DateTimeField(_("created at"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = RefundQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_gte_0"),
@@ -59,8 +63,12 @@ class Refund(models.Model):
 class GatewayPayout(models.Model):
     """The simulated payment provider's ledger: what it paid, once per idempotency key."""
 
-    idempotency_key = models.UUIDField(unique=True)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    reference = models.CharField(max_length=100, unique=True)
-    order_no = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.UUIDField(_("idempotency key"), unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reference = models.CharField(_("reference"), max_length=100, unique=True)
+    order_no = models.CharField(_("order no"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("gateway payout")
+        verbose_name_plural = _("gateway payouts")

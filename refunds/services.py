@@ -5,6 +5,7 @@ their transaction; tickets never calls back. A refund-only claim approved by the
 an AUTO_APPROVE timeline event (`refunds.apps` subscribes; docs/design.md)."""
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from aftersales import clock
 from aftersales.errors import Conflict
@@ -63,7 +64,7 @@ def request_refund(*, ticket: Ticket, actor) -> Refund:
             refund = Refund.objects.create(ticket=ticket, amount=ticket.refund_amount, requested_by=actor,
                                            created_at=clock.now())
     except IntegrityError:
-        raise Conflict("A refund for this ticket is already under way.") from None
+        raise Conflict(_("A refund for this ticket is already under way.")) from None
     transaction.on_commit(lambda: execute_refund_task.delay(refund.pk))
     return refund
 

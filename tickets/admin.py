@@ -5,16 +5,21 @@ registering it again (refunds.admin adds finance's): tickets never imports them.
 
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import label_for_field
 from django.db.models import F
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import DateRangeFilter
 
-from aftersales import clock
+from aftersales import clock, preferences
+from aftersales.admin import CappedCountPaginator
 from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
 from tickets import panel, presenters, selectors, services
@@ -72,6 +77,10 @@ class MineFilter(admin.SimpleListFilter):
 class TicketAdmin(admin.ModelAdmin):
     list_display = ["ticket_no", "order_no", "shop_name", "type", "refund", "applied_at", "due",
                     "reviewed", "order_placed_at", "status_badge"]
+    list_display_links = ["ticket_no"]
+    # Each user may hide, reorder and freeze these (aftersales.preferences); the ticket no always shows.
+    COLUMNS = "tickets.ticket"
+    FIXED_COLUMNS = ("ticket_no",)
     list_filter = ["status", AttentionFilter, MineFilter, "type", ("created_at", DateRangeFilter),
                    ("order__placed_at", DateRangeFilter), ApprovedFilter, "shop"]
     search_fields = ["ticket_no"]  # the search itself: get_search_results (partial, indexed, four sources)
@@ -79,6 +88,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ["order", "shop", "assignee"]
     list_per_page = 50
     show_full_result_count = False  # a count over millions of rows on every page is not worth its time
+    paginator = CappedCountPaginator
     # A work queue: what is due first; tickets nothing is due of (finished ones) last. Index: ticket_queue_due.
     ordering = [F("next_deadline_at").asc(nulls_last=True), "id"]
     actions = ["assign_to_me", "approve_selected"]
@@ -169,6 +179,38 @@ class TicketAdmin(admin.ModelAdmin):
                                kind, _("overdue"), presenters.span(-left))
         return format_html('<span title="{}">{} {}</span>', kind, _("in"), presenters.span(left))
 
+    # per-user columns
+
+    def get_list_display(self, request):
+        return preferences.get_columns(request.user, self.COLUMNS, self.list_display, fixed=self.FIXED_COLUMNS)[0]
+
+    def changelist_view(self, request, extra_context=None):
+        shown, frozen = preferences.get_columns(request.user, self.COLUMNS, self.list_display,
+                                                fixed=self.FIXED_COLUMNS)
+        hidden = [name for name in self.list_display if name not in shown]
+        choices = [{"name": name, "label": label_for_field(name, Ticket, self), "shown": name in shown,
+                    "fixed": name in self.FIXED_COLUMNS} for name in [*shown, *hidden]]
+        extra = {"column_choices": choices, "frozen": frozen, "frozen_choices": range(preferences.MAX_FROZEN + 1),
+                 "columns_url": reverse("admin:tickets_ticket_columns")}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def columns_view(self, request):
+        wanted = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
+        back = HttpResponseRedirect(wanted if safe else reverse("admin:tickets_ticket_changelist"))
+        if request.method != "POST":
+            return back
+        if request.POST.get("reset"):
+            preferences.forget_columns(user=request.user, list_name=self.COLUMNS)
+            return back
+        try:
+            preferences.save_columns(user=request.user, list_name=self.COLUMNS, columns=request.POST.getlist("columns"),
+                                     frozen=request.POST.get("frozen", 0), available=self.list_display,
+                                     fixed=self.FIXED_COLUMNS)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+        return back
+
     def get_search_results(self, request, queryset, search_term):
         """Partial and case-insensitive, over ticket no, order no, buyer account and tracking numbers; each
         source answered by its own trigram index (migrations tickets 0005, warehouse 0003)."""
@@ -231,6 +273,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [path("<int:ticket_id>/act/", self.admin_site.admin_view(self.act_view), name="tickets_ticket_act"),
+                path("columns/", self.admin_site.admin_view(self.columns_view), name="tickets_ticket_columns"),
                 *super().get_urls()]
 
     def panel_context(self, request, ticket: Ticket) -> dict:
@@ -241,6 +284,9 @@ class TicketAdmin(admin.ModelAdmin):
                 "notes": ticket.notes.select_related("author").order_by("-created_at", "-pk"),
                 "timeline": presenters.timeline(ticket.events.select_related("actor").order_by("-at", "-pk")),
                 "after_sales_count": Ticket.objects.filter(buyer_id=ticket.buyer_id).count(),
+                "reason_name": ticket.reason.localized_name(get_language()),
+                "inspection": presenters.timeline_row(ticket.events.filter(transition="receive_goods").latest("at", "pk"))
+                if ticket.status == Ticket.Status.PENDING_REVIEW and ticket.inspection_passed is False else None,
                 "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
                 "act_url": reverse("admin:tickets_ticket_act", args=[ticket.pk])}
 

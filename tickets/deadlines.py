@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_noop  # stored in English, shown translated
 
 from aftersales import clock
 from aftersales.errors import DomainError
@@ -32,7 +33,7 @@ def run_deadlines(now: datetime | None = None) -> Counter:
         overdue = Ticket.objects.filter(status=S.AWAITING_RETURN, return_deadline__lt=now).exclude(shipped_back)
         for pk in overdue.values_list("pk", flat=True):
             _attempt(done, "closed", services.close_ticket, ticket_id=pk,
-                     reason="The goods were not sent back before the return deadline.")
+                     reason=gettext_noop("The goods were not sent back before the return deadline."))
 
         # The replacement shipped long enough ago: receipt confirmed for the buyer.
         unconfirmed = Ticket.objects.filter(status=S.AWAITING_EXCHANGE, confirm_deadline__lt=now)
@@ -45,14 +46,14 @@ def run_deadlines(now: datetime | None = None) -> Counter:
             goods_received_at__lt=now - policy.hours("refund_sla_hours"))
         for pk in late_refund.values_list("pk", flat=True):
             _attempt(done, "escalated_refund", services.escalate_ticket, ticket_id=pk,
-                     reason="Goods received; the refund is past its SLA.")
+                     reason=gettext_noop("Goods received; the refund is past its SLA."))
 
         # Claims waiting for ops past the review SLA [000].
         late_review = Ticket.objects.filter(status=S.PENDING_REVIEW, escalated_at__isnull=True,
                                             created_at__lt=now - policy.hours("review_sla_hours"))
         for pk in late_review.values_list("pk", flat=True):
             _attempt(done, "escalated_review", services.escalate_ticket, ticket_id=pk,
-                     reason="Waiting for review past the SLA.")
+                     reason=gettext_noop("Waiting for review past the SLA."))
 
     return done
 

@@ -80,59 +80,71 @@ class Ticket(models.Model):
     NOT_COUNTING = (Status.REJECTED, Status.CANCELLED, Status.CLOSED)
 
     # Null only between insert and the number derived from the pk (unique, never reused).
-    ticket_no = models.CharField(max_length=32, unique=True, null=True, editable=False)  # noqa: DJ001
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="tickets")
-    buyer = models.ForeignKey("orders.Buyer", on_delete=models.PROTECT, related_name="tickets")
-    shop = models.ForeignKey("orders.Shop", on_delete=models.PROTECT, related_name="tickets")
-    type = models.CharField(max_length=16, choices=Type)
-    status = FSMField(max_length=24, choices=Status, default=Status.PENDING_REVIEW)
-    reason = models.ForeignKey("reasons.Reason", on_delete=models.PROTECT, related_name="tickets")
-    description = models.TextField(blank=True, max_length=2000)
+    ticket_no = models.CharField(_("ticket no"), max_length=32, unique=True, null=True, editable=False)  # noqa: DJ001
+    order = models.ForeignKey("orders.Order", verbose_name=_("order"), on_delete=models.PROTECT,
+                              related_name="tickets")
+    buyer = models.ForeignKey("orders.Buyer", verbose_name=_("buyer"), on_delete=models.PROTECT,
+                              related_name="tickets")
+    shop = models.ForeignKey("orders.Shop", verbose_name=_("shop"), on_delete=models.PROTECT,
+                             related_name="tickets")
+    type = models.CharField(_("type"), max_length=16, choices=Type)
+    status = FSMField(_("status"), max_length=24, choices=Status, default=Status.PENDING_REVIEW)
+    reason = models.ForeignKey("reasons.Reason", verbose_name=_("reason"), on_delete=models.PROTECT,
+                               related_name="tickets")
+    description = models.TextField(_("description"), blank=True, max_length=2000)
 
     # Money (SPEC §5). refund_amount is cash to the original payment method: goods + shipping − service
     # fee. coupon_refund and virtual_currency_refund go back in kind (the coupon, the points), beside it.
-    goods_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    shipping_refund = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    coupon_refund = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    virtual_currency_refund = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    service_fee = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    fee_reason = models.CharField(max_length=500, blank=True)
-    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    is_compensation = models.BooleanField(default=False)
+    goods_amount = models.DecimalField(_("goods amount"), max_digits=12, decimal_places=2, default=0)
+    shipping_refund = models.DecimalField(_("shipping refund"), max_digits=12, decimal_places=2, default=0)
+    coupon_refund = models.DecimalField(_("coupon refund"), max_digits=12, decimal_places=2, default=0)
+    virtual_currency_refund = models.DecimalField(_("virtual currency refund"), max_digits=12, decimal_places=2,
+                                                  default=0)
+    service_fee = models.DecimalField(_("service fee"), max_digits=12, decimal_places=2, default=0)
+    fee_reason = models.CharField(_("fee reason"), max_length=500, blank=True)
+    refund_amount = models.DecimalField(_("refund amount"), max_digits=12, decimal_places=2, default=0)
+    is_compensation = models.BooleanField(_("is compensation"), default=False)
 
-    rejection_reason = models.CharField(max_length=500, blank=True, help_text=_("the buyer sees it"))
-    finance_rejection_reason = models.CharField(max_length=500, blank=True)
-    return_contact = models.CharField(max_length=100, blank=True)
-    return_phone = models.CharField(max_length=40, blank=True)
-    return_address = models.CharField(max_length=500, blank=True)
-    intercept_requested = models.BooleanField(default=False, help_text=_("warehouse told to hold the shipment"))
+    rejection_reason = models.CharField(_("rejection reason"), max_length=500, blank=True,
+                                        help_text=_("the buyer sees it"))
+    finance_rejection_reason = models.CharField(_("finance rejection reason"), max_length=500, blank=True)
+    return_contact = models.CharField(_("return contact"), max_length=100, blank=True)
+    return_phone = models.CharField(_("return phone"), max_length=40, blank=True)
+    return_address = models.CharField(_("return address"), max_length=500, blank=True)
+    intercept_requested = models.BooleanField(_("intercept requested"), default=False,
+                                              help_text=_("warehouse told to hold the shipment"))
 
-    created_at = models.DateTimeField(db_index=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True, help_text=_("the ops decision"))
-    return_deadline = models.DateTimeField(null=True, blank=True)
-    goods_received_at = models.DateTimeField(null=True, blank=True)
-    inspection_passed = models.BooleanField(null=True, blank=True,
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True,
+                                       help_text=_("the ops decision"))
+    return_deadline = models.DateTimeField(_("return deadline"), null=True, blank=True)
+    goods_received_at = models.DateTimeField(_("goods received at"), null=True, blank=True)
+    inspection_passed = models.BooleanField(_("inspection passed"), null=True, blank=True,
                                             help_text=_("empty until the warehouse inspected the goods"))
-    replacement_shipped_at = models.DateTimeField(null=True, blank=True)
-    confirm_deadline = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-    review_started_at = models.DateTimeField(null=True, blank=True,
+    replacement_shipped_at = models.DateTimeField(_("replacement shipped at"), null=True, blank=True)
+    confirm_deadline = models.DateTimeField(_("confirm deadline"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    review_started_at = models.DateTimeField(_("review started at"), null=True, blank=True,
                                              help_text=_("when the ticket last entered review (the SLA counts from it)"))
     next_deadline_at = models.DateTimeField(_("due"), null=True, blank=True,
                                             help_text=_("when the step the ticket waits for is due (tickets.due)"))
     next_deadline_kind = models.CharField(_("due for"), max_length=16, blank=True, choices=DueKind)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+", help_text=_("the ops reviewer working on it"))
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+",
+                                 help_text=_("the ops reviewer working on it"))
     refund_requested_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("money is on its way (finance approved, or approved by the system); "
-                                           "cleared when the refund fails"))
-    finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+        _("refund requested at"), null=True, blank=True,
+        help_text=_("money is on its way (finance approved, or approved by the system); "
+                    "cleared when the refund fails"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["status", "-created_at"]),
@@ -145,6 +157,15 @@ class Ticket(models.Model):
             # The ops queue's default order: what is due first (NULLs, nothing due, last), then by id.
             models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_due"),
             models.Index(fields=["assignee", "next_deadline_at"], name="ticket_queue_assignee"),
+            # The queue's markers, each a small partial index in the queue's order, so filtering by one
+            # (and counting it) reads only the tickets that carry it, however many tickets there are.
+            models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_sent_back",
+                         condition=Q(status="pending_review") & ~Q(finance_rejection_reason="")),
+            models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_inspection",
+                         condition=Q(status="pending_review", inspection_passed=False)),
+            models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_escalated",
+                         condition=Q(escalated_at__isnull=False)
+                         & ~Q(status__in=["rejected", "completed", "cancelled", "closed"])),
         ]
         constraints = [
             models.CheckConstraint(
@@ -153,8 +174,8 @@ class Ticket(models.Model):
                 name="ticket_amounts_gte_0"),
         ]
         permissions = [
-            ("review_ticket", "Can approve or reject claims (ops)"),
-            ("finance_ticket", "Can approve or send back refunds (finance)"),
+            ("review_ticket", _("Can approve or reject claims (ops)")),
+            ("finance_ticket", _("Can approve or send back refunds (finance)")),
         ]
 
     def __str__(self) -> str:
@@ -269,12 +290,15 @@ class Ticket(models.Model):
 
 @tracked("TicketLineHistory")
 class TicketLine(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="ticket_lines")
-    quantity = models.PositiveIntegerField()
-    refund_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
+                                   related_name="ticket_lines")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    refund_amount = models.DecimalField(_("refund amount"), max_digits=12, decimal_places=2)
 
     class Meta:
+        verbose_name = _("ticket line")
+        verbose_name_plural = _("ticket lines")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="ticket_line_quantity_gt_0"),
@@ -294,18 +318,22 @@ def upload_path(instance, filename: str) -> str:
 class Upload(models.Model):
     """A buyer's photo: decoded, re-encoded without metadata; attached to one ticket at most."""
 
-    token = models.UUIDField(unique=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads")
-    file = models.FileField(upload_to=upload_path)
-    extension = models.CharField(max_length=8)
-    content_type = models.CharField(max_length=32)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    size = models.PositiveIntegerField()
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
-    created_at = models.DateTimeField(auto_now_add=True)
+    token = models.UUIDField(_("token"), unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+                              related_name="uploads")
+    file = models.FileField(_("file"), upload_to=upload_path)
+    extension = models.CharField(_("extension"), max_length=8)
+    content_type = models.CharField(_("content type"), max_length=32)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    size = models.PositiveIntegerField(_("size"))
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="photos")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
         ordering = ["pk"]
 
     def __str__(self) -> str:
@@ -316,12 +344,15 @@ class Upload(models.Model):
 class Note(AppendOnlyModel):
     """"Problem + progress" (SPEC §9). Staff only; never shown to the buyer."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(max_length=4000)
-    created_at = models.DateTimeField()
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+                               related_name="+")
+    text = models.TextField(_("text"), max_length=4000)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
         ordering = ["created_at", "pk"]
         triggers = [pgtrigger.Protect(name="notes_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
@@ -332,21 +363,24 @@ class Note(AppendOnlyModel):
 class TimelineEvent(AppendOnlyModel):
     """One row per thing that happened to a ticket: who, when, from, to, why, what changed."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+", help_text=_("empty: the system"))
-    actor_role = models.CharField(max_length=16, help_text=_("buyer, ops, finance, warehouse, system"))
-    at = models.DateTimeField()
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+", help_text=_("empty: the system"))
+    actor_role = models.CharField(_("actor role"), max_length=16,
+                                  help_text=_("buyer, ops, finance, warehouse, system"))
+    at = models.DateTimeField(_("at"))
     Kind = EventKind
 
-    transition = models.CharField(max_length=40, choices=EventKind)
-    from_status = models.CharField(max_length=24, blank=True)
-    to_status = models.CharField(max_length=24)
-    reason = models.TextField(blank=True)
-    changes = models.JSONField(default=dict, blank=True, help_text=_("field: [old, new]"))
-    buyer_visible = models.BooleanField(default=True)
+    transition = models.CharField(_("transition"), max_length=40, choices=EventKind)
+    from_status = models.CharField(_("from status"), max_length=24, blank=True)
+    to_status = models.CharField(_("to status"), max_length=24)
+    reason = models.TextField(_("reason"), blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True, help_text=_("field: [old, new]"))
+    buyer_visible = models.BooleanField(_("buyer visible"), default=True)
 
     class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["ticket", "at"]), models.Index(fields=["transition", "at"])]
         triggers = [pgtrigger.Protect(name="timeline_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
@@ -359,13 +393,17 @@ class TimelineEvent(AppendOnlyModel):
 class ReturnShipment(AppendOnlyModel):
     """The buyer's parcel back to the shop: courier and tracking number."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="return_shipments")
-    courier = models.CharField(max_length=100)
-    tracking_no = models.CharField(max_length=100)
-    created_at = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT,
+                               related_name="return_shipments")
+    courier = models.CharField(_("courier"), max_length=100)
+    tracking_no = models.CharField(_("tracking no"), max_length=100)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
+                                   related_name="+")
 
     class Meta:
+        verbose_name = _("return shipment")
+        verbose_name_plural = _("return shipments")
         ordering = ["created_at", "pk"]
         triggers = [pgtrigger.Protect(name="return_shipment_append_only",
                                       operation=pgtrigger.Update | pgtrigger.Delete)]

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import EventKind, Ticket, TimelineEvent
@@ -44,7 +45,9 @@ def timeline_row(event: TimelineEvent) -> TimelineRow:
     what = str(EventKind(event.transition).label) if event.transition in EventKind.values else event.transition
     moved = "" if event.from_status == event.to_status or not event.from_status else \
         f"{status_label(event.from_status)} → {status_label(event.to_status)}"
-    return TimelineRow(at=event.at, who=who, what=what, moved=moved, why=event.reason,
+    # What the system wrote is stored in English (gettext_noop) and shown in the reader's language.
+    why = gettext(event.reason) if event.actor_id is None and event.reason else event.reason
+    return TimelineRow(at=event.at, who=who, what=what, moved=moved, why=why,
                        changes=[(str(CHANGE_LABELS.get(key, key)), _change(key, value))
                                 for key, value in (event.changes or {}).items()],
                        internal=not event.buyer_visible)
@@ -56,7 +59,8 @@ def _change(key: str, value) -> str:
     if isinstance(value, list) and len(value) == 2:
         old, new = value
         if key == "inspection":
-            return "; ".join(f"{line} × {units} {_('accepted') if ok else _('rejected')}" for line, units, ok in new)
+            words = {True: pgettext("inspection", "accepted"), False: pgettext("inspection", "rejected")}
+            return "; ".join(f"{line} × {units} {words[bool(ok)]}" for line, units, ok in new)
         return str(new) if old in (None, "") else f"{old} → {new}"
     return str(value)
 

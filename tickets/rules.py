@@ -4,6 +4,8 @@ so a shop app's "apply for after-sales" screen and the submission can never disa
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from aftersales.errors import OutsideWindow, ReasonNotAllowed, TypeNotAllowed
 from aftersales.vocabulary import TicketType
 from orders.models import Order, OrderLine
@@ -66,7 +68,7 @@ def check_claim(*, order: Order, categories: set[str], ticket_type: str, reason:
                 now: datetime, policies: Policies) -> None:
     """Raise the domain error that says why this claim may not be made now; return if it may."""
     if not reason.applies_to(ticket_type=ticket_type, categories=categories):
-        raise ReasonNotAllowed("This reason does not apply to this ticket type or these goods.",
+        raise ReasonNotAllowed(_("This reason does not apply to this ticket type or these goods."),
                                field="reason_id")
     for category in sorted(categories):
         windows = windows_for(order, category, policies)
@@ -76,9 +78,9 @@ def check_claim(*, order: Order, categories: set[str], ticket_type: str, reason:
         fitting = [w for w in by_type if w.admits(reason)]
         if not fitting:
             if category == FRESH:
-                raise ReasonNotAllowed("Fresh produce is claimed for quality problems only, not for "
-                                       "appearance, taste or other subjective reasons.", field="reason_id")
-            raise ReasonNotAllowed("This reason does not allow this ticket type for received goods.",
+                raise ReasonNotAllowed(_("Fresh produce is claimed for quality problems only, not for "
+                                         "appearance, taste or other subjective reasons."), field="reason_id")
+            raise ReasonNotAllowed(_("This reason does not allow this ticket type for received goods."),
                                    field="reason_id")
         if not any(w.is_open(now) for w in fitting):
             raise OutsideWindow(_window_refusal(fitting[0], category), field="order_no")
@@ -86,21 +88,21 @@ def check_claim(*, order: Order, categories: set[str], ticket_type: str, reason:
 
 def _type_refusal(order: Order, category: str, ticket_type: str) -> str:
     if order.status == Order.Status.UNSHIPPED:
-        return "The order has not shipped: only a refund without return is possible."
+        return _("The order has not shipped: only a refund without return is possible.")
     if order.status == Order.Status.SHIPPED:
         if category == FRESH:
-            return "Fresh produce cannot be refused or changed after shipment."
-        return "The goods are on their way: refund only (refuse the delivery) until they arrive."
-    return f"{ticket_type} is not possible for these goods."
+            return _("Fresh produce cannot be refused or changed after shipment.")
+        return _("The goods are on their way: refund only (refuse the delivery) until they arrive.")
+    return _("%(type)s is not possible for these goods.") % {"type": ticket_type}
 
 
 def _window_refusal(window: Window, category: str) -> str:
     ends = window.ends_at.isoformat() if window.ends_at else ""
     if window.name == "fresh_quality":
-        return f"Fresh produce must be claimed within 48 hours of delivery (until {ends})."
+        return _("Fresh produce must be claimed within 48 hours of delivery (until %(ends)s).") % {"ends": ends}
     if window.name == "no_reason":
-        return f"The 7-day no-reason return ended at {ends}."
-    return f"The after-sales window for these goods ended at {ends}."
+        return _("The 7-day no-reason return ended at %(ends)s.") % {"ends": ends}
+    return _("The after-sales window for these goods ended at %(ends)s.") % {"ends": ends}
 
 
 def allowed_types(order: Order, category: str, policies: Policies, now: datetime) -> list[str]:

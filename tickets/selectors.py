@@ -5,7 +5,8 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aftersales.errors import NotFound
 from aftersales.money import ZERO, money
@@ -84,24 +85,24 @@ def storable(key: str) -> bool:
 def get_ticket_for_buyer(*, ticket_no: str, user) -> Ticket:
     """The caller's own ticket; another buyer's is "not found", never "forbidden"."""
     if not storable(ticket_no):
-        raise NotFound("No such ticket.", field="ticket_no")
+        raise NotFound(_("No such ticket."), field="ticket_no")
     ticket = _detail_queryset().filter(ticket_no=ticket_no, buyer__user=user).prefetch_related(
         Prefetch("events", queryset=TimelineEvent.objects.filter(buyer_visible=True), to_attr="public_events")
     ).first()
     if ticket is None:
-        raise NotFound("No such ticket.", field="ticket_no")
+        raise NotFound(_("No such ticket."), field="ticket_no")
     return ticket
 
 
 def get_ticket_for_staff(*, ticket_no: str, user) -> Ticket:
     if not is_staff_member(user) or not storable(ticket_no):
-        raise NotFound("No such ticket.", field="ticket_no")
+        raise NotFound(_("No such ticket."), field="ticket_no")
     ticket = _detail_queryset().prefetch_related(
         Prefetch("notes", queryset=Note.objects.select_related("author")),
         Prefetch("events", queryset=TimelineEvent.objects.select_related("actor")),
     ).filter(ticket_no=ticket_no).first()
     if ticket is None:
-        raise NotFound("No such ticket.", field="ticket_no")
+        raise NotFound(_("No such ticket."), field="ticket_no")
     return ticket
 
 
@@ -109,7 +110,7 @@ def get_upload_for(*, upload_id: int, user) -> Upload:
     """A photo for its owner or for staff; anyone else is told it does not exist."""
     upload = Upload.objects.filter(pk=upload_id).first()
     if upload is None or (upload.owner_id != user.pk and not is_staff_member(user)):
-        raise NotFound("No such upload.", field="id")
+        raise NotFound(_("No such upload."), field="id")
     return upload
 
 
@@ -130,12 +131,13 @@ def approved_by_review() -> Q:
 
 # The queue's markers (ops list filter "needs attention"): name -> (label, condition).
 ATTENTION = {
-    "overdue": (_("overdue"), None),  # needs the time: see with_attention
-    "sent_back": (_("sent back by finance"), Q(status=Ticket.Status.PENDING_REVIEW) & ~Q(finance_rejection_reason="")),
-    "inspection_rejected": (_("inspection rejected goods"),
+    "overdue": (gettext_lazy("overdue"), None),  # needs the time: see with_attention
+    "sent_back": (gettext_lazy("sent back by finance"),
+                  Q(status=Ticket.Status.PENDING_REVIEW) & ~Q(finance_rejection_reason="")),
+    "inspection_rejected": (gettext_lazy("inspection rejected goods"),
                             Q(status=Ticket.Status.PENDING_REVIEW, inspection_passed=False)),
-    "escalated": (_("escalated"), Q(escalated_at__isnull=False) & ~Q(status__in=Ticket.FINAL)),
-    "no_note": (_("no note since the last decision"), None),
+    "escalated": (gettext_lazy("escalated"), Q(escalated_at__isnull=False) & ~Q(status__in=Ticket.FINAL)),
+    "no_note": (gettext_lazy("no note since the last decision"), None),
 }
 
 

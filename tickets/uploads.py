@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aftersales.errors import FieldInvalid, FieldRequired
@@ -18,9 +19,10 @@ FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": (
 @transaction.atomic
 def store_upload(*, actor, file) -> Upload:
     if file is None:
-        raise FieldRequired("Send the image as multipart field 'file'.", field="file")
+        raise FieldRequired(_("Send the image as multipart field 'file'."), field="file")
     if file.size > settings.UPLOAD_MAX_BYTES:
-        raise FieldInvalid(f"At most {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.", field="file")
+        raise FieldInvalid(_("At most %(megabytes)s MB.") % {"megabytes": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
+                           field="file")
     raw = file.read()
     image = _decode(raw)
     extension, content_type = FORMATS[image.format]
@@ -37,9 +39,9 @@ def _decode(raw: bytes) -> Image.Image:
     try:
         probe = Image.open(io.BytesIO(raw))
         if probe.format not in FORMATS:
-            raise FieldInvalid("Images only: JPEG, PNG or WebP.", field="file")
+            raise FieldInvalid(_("Images only: JPEG, PNG or WebP."), field="file")
         if probe.width * probe.height > settings.UPLOAD_MAX_PIXELS:
-            raise FieldInvalid(f"At most {settings.UPLOAD_MAX_PIXELS:,} pixels.", field="file")
+            raise FieldInvalid(_("At most %(pixels)s pixels.") % {"pixels": f"{settings.UPLOAD_MAX_PIXELS:,}"}, field="file")
         probe.verify()  # structure and checksums
         image = Image.open(io.BytesIO(raw))
         image.load()  # every pixel: a truncated file fails here
@@ -47,7 +49,7 @@ def _decode(raw: bytes) -> Image.Image:
     except FieldInvalid:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError):
-        raise FieldInvalid("Not a readable JPEG, PNG or WebP image.", field="file") from None
+        raise FieldInvalid(_("Not a readable JPEG, PNG or WebP image."), field="file") from None
 
 
 def _reencode(image: Image.Image) -> dict:

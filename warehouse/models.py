@@ -14,23 +14,30 @@ class Inbound(models.Model):
         RETURN = "return_inbound", _("return inbound")
         EXCHANGE = "exchange_inbound", _("exchange inbound")
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, related_name="inbounds")
-    type = models.CharField(max_length=20, choices=Type)
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    note = models.CharField(max_length=1000, blank=True, help_text=_("inspection result"))
-    created_at = models.DateTimeField()
+    ticket = models.ForeignKey("tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT,
+                               related_name="inbounds")
+    type = models.CharField(_("type"), max_length=20, choices=Type)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("operator"), on_delete=models.PROTECT,
+                                 related_name="+")
+    note = models.CharField(_("note"), max_length=1000, blank=True, help_text=_("inspection result"))
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
+        verbose_name = _("after-sales inbound")
+        verbose_name_plural = _("after-sales inbounds")
         ordering = ["-created_at", "-pk"]
 
 
 class InboundLine(models.Model):
-    inbound = models.ForeignKey(Inbound, on_delete=models.PROTECT, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField()
-    accepted = models.BooleanField()
+    inbound = models.ForeignKey(Inbound, verbose_name=_("inbound"), on_delete=models.PROTECT, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
+                                   related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    accepted = models.BooleanField(_("accepted"))
 
     class Meta:
+        verbose_name = _("inbound line")
+        verbose_name_plural = _("inbound lines")
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="inbound_quantity_gt_0")]
 
     def __str__(self) -> str:
@@ -46,24 +53,32 @@ class Outbound(models.Model):
         REPLACEMENT = "replacement", _("replacement")
         RESHIP = "reship", _("re-ship missing or broken parts")
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.PROTECT, related_name="outbounds")
-    type = models.CharField(max_length=24, choices=Type, default=Type.AFTER_SALES)
-    purpose = models.CharField(max_length=16, choices=Purpose, default=Purpose.REPLACEMENT)
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    courier = models.CharField(max_length=100)
-    tracking_no = models.CharField(max_length=100)
-    created_at = models.DateTimeField()
+    ticket = models.ForeignKey("tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT,
+                               related_name="outbounds")
+    type = models.CharField(_("type"), max_length=24, choices=Type, default=Type.AFTER_SALES)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose, default=Purpose.REPLACEMENT)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("operator"), on_delete=models.PROTECT,
+                                 related_name="+")
+    courier = models.CharField(_("courier"), max_length=100)
+    tracking_no = models.CharField(_("tracking no"), max_length=100)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
+        verbose_name = _("after-sales outbound")
+        verbose_name_plural = _("after-sales outbounds")
         ordering = ["-created_at", "-pk"]
 
 
 class OutboundLine(models.Model):
-    outbound = models.ForeignKey(Outbound, on_delete=models.PROTECT, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField()
+    outbound = models.ForeignKey(Outbound, verbose_name=_("outbound"), on_delete=models.PROTECT,
+                                 related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
+                                   related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
 
     class Meta:
+        verbose_name = _("outbound line")
+        verbose_name_plural = _("outbound lines")
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="outbound_quantity_gt_0")]
 
     def __str__(self) -> str:

@@ -36,7 +36,7 @@ def login(browser, live_server, username):
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "pass-1234")
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     return page
 
 
@@ -147,3 +147,48 @@ def test_a_new_ops_user_works_the_queue_at_1440_px(browser, live_server, staff, 
     page.click("text=sent back by finance")
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
     expect(page.locator("#result_list tbody")).to_contain_text(sent_back.ticket_no)
+
+
+def test_ops_hides_reorders_and_freezes_columns_and_finds_them_so_after_logging_in_again(
+        browser, live_server, staff, buyer):
+    submit(make_order(buyer=buyer))
+    UserFactory(username="colops", groups=["ops"])
+    page = login(browser, live_server, "colops")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/")
+
+    page.click("#columns-panel summary")
+    page.uncheck("#column-choices input[value=shop_name]")
+    due = page.locator("#column-choices li", has=page.locator("input[value=due]")).locator(".drag-handle")
+    order_no = page.locator("#column-choices li", has=page.locator("input[value=order_no]"))
+    due.drag_to(order_no)  # SortableJS: "due" now stands before "order no"
+    page.select_option("#id_frozen", "2")
+    shot(page, "ops-columns-panel")
+    page.click("#columns-form input[type=submit]:not([name])")
+
+    again = login(browser, live_server, "colops")  # a new browser context: a new session
+    again.goto(f"{live_server.url}/admin/tickets/ticket/")
+    headers = again.locator("#result_list thead th").evaluate_all("cells => cells.map(c => c.className)")
+    names = [next((c[len("column-"):] for c in cls.split() if c.startswith("column-")), "") for cls in headers]
+    assert names[1:4] == ["ticket_no", "due", "order_no"]
+    assert "shop_name" not in names
+    expect(again.locator("#result_list tbody td.frozen").first).to_be_visible()  # the first columns stay put
+    assert again.locator("#result_list tbody tr").first.locator(".frozen").count() == 3  # checkbox + 2
+    shot(again, "ops-queue-own-columns")
+
+
+def test_ops_switches_to_chinese_from_the_header_and_works_in_it(browser, live_server, staff, buyer):
+    ticket = submit(make_order(buyer=buyer), type="return_refund", reason_code="quality_issue", photos=1)
+    page = login(browser, live_server, "ops1")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/")
+
+    page.select_option("#language-select", "zh-hans")
+    page.click("#language-switcher [type=submit]")
+
+    expect(page.locator("#result_list thead")).to_contain_text("售后单号")
+    shot(page, "ops-queue-zh")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+    expect(page.locator("#review-panel")).to_contain_text("待审核")
+    shot(page, "ops-review-panel-zh")
+    page.fill("#reject_reason", "照片显示正常磨损。")
+    page.press("#reject_reason", "Enter")
+    expect(page.locator(".messagelist")).to_contain_text("已拒绝")

@@ -154,3 +154,15 @@ def test_a_confirmation_that_is_no_longer_true_is_refused(staff, buyer):
     ticket.refresh_from_db()
     assert ticket.status == S.REJECTED
     assert "Cannot approve: this return and refund ticket is rejected (it is finished)." in page(ops, ticket)
+
+
+def test_a_ticket_back_from_a_failed_inspection_says_so_with_the_result_per_line(staff, buyer):
+    ticket = journeys.advance(submit(make_order(buyer=buyer)), S.AWAITING_RETURN, staff=staff)
+    journeys.receive_damaged(ticket, staff)
+
+    html = page(client_of(staff["ops"]), ticket)
+
+    banner = html[html.index('id="inspection-result"'):]
+    assert "did not accept everything claimed" in banner
+    assert f"{ticket.order.lines.get().line_id} × 2 rejected" in banner
+    assert "Used and scratched" in banner

@@ -2,6 +2,7 @@
 with tickets, beside the submission, so a shop app's "apply for after-sales" screen and the submission
 are built from the same rules and can never disagree."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -88,7 +89,7 @@ class ReasonListView(APIView):
         if query.get("order_no"):
             order = Order.objects.filter(order_no=query["order_no"], buyer__user=request.user).first()
             if order is None:
-                raise NotFound("No such order.", field="order_no")
+                raise NotFound(_("No such order."), field="order_no")
             categories = set(order.lines.values_list("category", flat=True))
         reasons = list_reasons_for(ticket_type=query.get("ticket_type"), categories=categories)
         return Response(ReasonOutput(reasons, many=True, context={"request": request}).data)

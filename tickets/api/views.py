@@ -8,6 +8,7 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -51,7 +52,7 @@ def staff_ticket_id(ticket_no: str, user) -> int:
     pk = Ticket.objects.filter(ticket_no=ticket_no).values_list("pk", flat=True).first() \
         if selectors.storable(ticket_no) else None
     if pk is None:
-        raise NotFound("No such ticket.", field="ticket_no")
+        raise NotFound(_("No such ticket."), field="ticket_no")
     return pk
 
 
@@ -59,7 +60,7 @@ def buyer_ticket_id(ticket_no: str, user) -> int:
     pk = Ticket.objects.filter(ticket_no=ticket_no, buyer__user=user).values_list("pk", flat=True).first() \
         if selectors.storable(ticket_no) else None
     if pk is None:
-        raise NotFound("No such ticket.", field="ticket_no")
+        raise NotFound(_("No such ticket."), field="ticket_no")
     return pk
 
 
@@ -191,7 +192,7 @@ class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
         try:
             return value.astimezone(dt.UTC) if value is not None else None
         except OverflowError:
-            raise forms.ValidationError("A time between the years 1 and 9999 in UTC.", code="invalid") from None
+            raise forms.ValidationError(_("A time between the years 1 and 9999 in UTC."), code="invalid") from None
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

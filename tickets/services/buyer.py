@@ -1,6 +1,7 @@
 """What a buyer does after submitting: withdraw, send the goods back, confirm the replacement arrived."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales import clock
 from aftersales.errors import InvalidTransition, NotFound
@@ -13,7 +14,7 @@ def _own_ticket(ticket_id: int, actor) -> Ticket:
     """The caller's ticket, locked; another buyer's is "not found", whatever its state."""
     ticket = lock_ticket(ticket_id)
     if ticket.buyer.user_id != getattr(actor, "pk", None):
-        raise NotFound("No such ticket.", field="ticket_no")
+        raise NotFound(_("No such ticket."), field="ticket_no")
     return ticket
 
 
@@ -48,10 +49,10 @@ def confirm_receipt(*, ticket_id: int, actor=None) -> Ticket:
     """The buyer confirms the replacement arrived; with no actor, the system after the deadline."""
     ticket = _own_ticket(ticket_id, actor) if actor is not None else lock_ticket(ticket_id)
     if actor is None and not (ticket.confirm_deadline is not None and ticket.confirm_deadline < clock.now()):
-        raise InvalidTransition("The system confirms receipt only once the confirmation deadline has passed.")
+        raise InvalidTransition(_("The system confirms receipt only once the confirmation deadline has passed."))
     before = move(ticket, EventKind.CONFIRM_RECEIPT)
     ticket.finished_at = clock.now()
     save_status(ticket, "finished_at")
     record_event(ticket, EventKind.CONFIRM_RECEIPT if actor else EventKind.AUTO_CONFIRM_RECEIPT, actor=actor,
-                 before=before, reason="" if actor else "The confirmation deadline passed.")
+                 before=before, reason="" if actor else _("The confirmation deadline passed."))
     return ticket

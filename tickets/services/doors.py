@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales import clock
 from aftersales.errors import FieldInvalid
@@ -52,10 +53,10 @@ def _claimed_lines(ticket: Ticket, lines, *, with_accepted: bool) -> list[GoodsL
     for line in line_quantities(lines, with_accepted=with_accepted):
         ticket_line = claimed.get(line.order_line_id)
         if ticket_line is None:
-            raise FieldInvalid("Not a line of this ticket.", field=f"lines.{line.index}.order_line_id")
+            raise FieldInvalid(_("Not a line of this ticket."), field=f"lines.{line.index}.order_line_id")
         if line.quantity > ticket_line.quantity:
-            raise FieldInvalid(f"A whole number from 1 to {ticket_line.quantity}.",
-                               field=f"lines.{line.index}.quantity")
+            raise FieldInvalid(_("A whole number from %(minimum)s to %(maximum)s.") % {
+                "minimum": 1, "maximum": ticket_line.quantity}, field=f"lines.{line.index}.quantity")
         out.append(GoodsLine(ticket_line, line.quantity, line.accepted))
     return out
 

@@ -2,6 +2,8 @@
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop  # stored in English, shown translated
 
 from aftersales import clock
 from aftersales.errors import (
@@ -44,13 +46,13 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     order = locked[0].order if locked else _find_order(order_no, actor)
     if order is None:
         _buyer_of(actor)  # a caller who is no buyer at all is refused as such
-        raise NotFound("No such order.", field="order_no")
+        raise NotFound(_("No such order."), field="order_no")
     buyer = order.buyer
     if type not in TicketType.values:
-        raise FieldInvalid(f"One of {', '.join(TicketType.values)}.", field="type")
+        raise FieldInvalid(_("One of %(choices)s.") % {"choices": ", ".join(TicketType.values)}, field="type")
     reason = offered_reason(reason_id)
     if reason is None:
-        raise FieldInvalid("No such reason.", field="reason_id")
+        raise FieldInvalid(_("No such reason."), field="reason_id")
     description = clean_text(description, field="description", required=False, limit=MAX_TEXT)
     if lines_error is not None:
         raise lines_error
@@ -58,7 +60,7 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     requested = []
     for w in wanted:
         if w.order_line_id not in by_id:
-            raise FieldInvalid("No such line on this order.", field=f"lines.{w.index}.order_line_id")
+            raise FieldInvalid(_("No such line on this order."), field=f"lines.{w.index}.order_line_id")
         by_id[w.order_line_id].order = order
         requested.append((by_id[w.order_line_id], w.quantity))
     categories = {line.category for line, _ in requested}
@@ -69,8 +71,8 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     for i, (line, units) in enumerate(requested):
         claimable = line.quantity - claimed.get(line.pk, (0, ZERO))[0]
         if units > claimable:
-            raise QuantityAboveClaimable(f"At most {claimable} of {line.product_name} can still be claimed.",
-                                         field=f"lines.{i}.quantity")
+            raise QuantityAboveClaimable(_("At most %(count)s of %(product)s can still be claimed.") % {
+                "count": claimable, "product": line.product_name}, field=f"lines.{i}.quantity")
     photos = _claimable_photos(actor, photo_ids, policy.count("max_photos"),
                                required=rules.photos_required(order=order, categories=categories,
                                                               ticket_type=type, reason=reason))
@@ -106,7 +108,7 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     })]
     if ticket.intercept_requested:
         record_event(ticket, EventKind.INTERCEPT_REQUESTED, actor=None, before=ticket.status, buyer_visible=False,
-                     reason="Order not shipped yet: the warehouse is told to hold the shipment.")
+                     reason=gettext_noop("Order not shipped yet: the warehouse is told to hold the shipment."))
     auto_approved = (type == TicketType.REFUND_ONLY and order.status == Order.Status.UNSHIPPED
                      and ticket.refund_amount <= policy["auto_approve_max_amount"])
     if auto_approved:
@@ -125,14 +127,14 @@ def _auto_approve(ticket: Ticket):
     ticket.approved_at = ticket.reviewed_at = ticket.refund_requested_at = clock.now()
     save_status(ticket, "approved_at", "reviewed_at", "refund_requested_at")
     return record_event(ticket, EventKind.AUTO_APPROVE, actor=None, before=before,
-                        reason="Refund only before shipment: approved by the system.",
+                        reason=gettext_noop("Refund only before shipment: approved by the system."),
                         changes={"refund_amount": [None, str(ticket.refund_amount)]})
 
 
 def _buyer_of(actor) -> Buyer:
     buyer = Buyer.objects.filter(user=actor).first() if actor is not None and actor.is_authenticated else None
     if buyer is None:
-        raise NotAllowed("Only buyers submit and follow claims.")
+        raise NotAllowed(_("Only buyers submit and follow claims."))
     return buyer
 
 
@@ -170,17 +172,17 @@ def _claimable_photos(actor, photo_ids, limit: int, *, required: bool) -> list[U
         photo_ids = []
     if not isinstance(photo_ids, (list, tuple)) or not all(isinstance(p, int) and not isinstance(p, bool)
                                                            for p in photo_ids):
-        raise FieldInvalid("A list of upload ids.", field="photo_ids")
+        raise FieldInvalid(_("A list of upload ids."), field="photo_ids")
     if len(set(photo_ids)) != len(photo_ids):
-        raise FieldInvalid("Each photo once.", field="photo_ids")
+        raise FieldInvalid(_("Each photo once."), field="photo_ids")
     if len(photo_ids) > limit:
-        raise FieldInvalid(f"At most {limit} photos per claim.", field="photo_ids")
+        raise FieldInvalid(_("At most %(limit)s photos per claim.") % {"limit": limit}, field="photo_ids")
     if required and not photo_ids:
-        raise FieldRequired("Photos are required for this claim (the damaged goods and the waybill).",
+        raise FieldRequired(_("Photos are required for this claim (the damaged goods and the waybill)."),
                             field="photo_ids")
     if not photo_ids:
         return []  # what the query below gives for no ids, without building it
     photos = list(Upload.objects.select_for_update().filter(pk__in=photo_ids, owner=actor, ticket__isnull=True))
     if len(photos) != len(photo_ids):
-        raise FieldInvalid("Unknown upload, or one already attached to a claim.", field="photo_ids")
+        raise FieldInvalid(_("Unknown upload, or one already attached to a claim."), field="photo_ids")
     return photos

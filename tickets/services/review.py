@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from aftersales import clock
 from aftersales.errors import AmountAboveMaximum, FieldInvalid, InvalidTransition
@@ -57,7 +58,7 @@ def _approval_terms(ticket: Ticket, *, refund_amount, fee_reason, refund_shippin
         maximum = ticket.goods_amount + shipping
     amount = maximum if refund_amount is None else parse_amount(refund_amount, field="refund_amount")
     if amount > maximum:
-        raise AmountAboveMaximum(f"At most {maximum}.", field="refund_amount")
+        raise AmountAboveMaximum(_("At most %(maximum)s.") % {"maximum": maximum}, field="refund_amount")
     fee_reason = clean_text(fee_reason, field="fee_reason", required=amount < maximum)
     goods_back = ticket.goods_come_back and ticket.goods_received_at is None and not ticket.is_compensation
     # What ops gave, else what the ticket has, else the shop's return desk.
@@ -153,9 +154,9 @@ def _compensation_terms(ticket: Ticket, *, amount, note: str) -> tuple[Decimal, 
     note = clean_text(note, field="note", required=True, limit=MAX_TEXT)
     cap = compensation_cap(ticket)
     if amount > cap:
-        raise AmountAboveMaximum(f"Compensation is at most {cap} for these goods.", field="amount")
+        raise AmountAboveMaximum(_("Compensation is at most %(cap)s for these goods.") % {"cap": cap}, field="amount")
     if amount <= 0:
-        raise FieldInvalid("Compensation is more than 0.", field="amount")
+        raise FieldInvalid(_("Compensation is more than 0."), field="amount")
     return amount, note
 
 
@@ -208,10 +209,10 @@ def assign_ticket(*, ticket_id: int, actor, assignee) -> Ticket:
     internal timeline row says who has it now."""
     require_role(actor, OPS)
     if assignee is not None and not in_group(assignee, OPS):
-        raise FieldInvalid("Only an ops reviewer can be assigned a ticket.", field="assignee")
+        raise FieldInvalid(_("Only an ops reviewer can be assigned a ticket."), field="assignee")
     ticket = lock_ticket(ticket_id)
     if ticket.is_final:
-        raise InvalidTransition("A finished ticket is assigned to nobody.")
+        raise InvalidTransition(_("A finished ticket is assigned to nobody."))
     before = ticket.assignee
     if before == assignee:
         return ticket

@@ -6,6 +6,7 @@ ticket only when the order is new).
 """
 
 import io
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -75,7 +76,22 @@ class Command(BaseCommand):
                 user.set_password(PASSWORD)
                 user.save(update_fields=["password"])
             buyers[account] = order.buyer
+            self._claimable_orders(account)
         return buyers
+
+    # What a newcomer can claim at once (the README's walk): fresh produce delivered two hours ago (48-hour
+    # quality window), general goods delivered yesterday (7-day no-reason return), an order not shipped yet
+    # (refund only, approved by the system).
+    CLAIMABLE = [
+        ("CLAIM-FRESH", "FRESH", "delivered", 2 / 24, [("fresh", "Strawberries 500 g", "39.00", 2)]),
+        ("CLAIM-HOME", "HOME", "delivered", 1, [("general", "Glass teapot", "129.00", 1),
+                                                ("general", "Bamboo tray", "59.00", 1)]),
+        ("CLAIM-UNSHIPPED", "HOME", "unshipped", 0, [("general", "Reading lamp", "88.00", 1)]),
+    ]
+
+    def _claimable_orders(self, account: str) -> None:
+        for suffix, shop, status, days_ago, lines in self.CLAIMABLE:
+            self._order(account, shop, suffix, status=status, days_ago=days_ago, lines=lines)
 
     def _shops(self) -> None:
         for code, (name, address) in SHOPS.items():
@@ -196,6 +212,7 @@ class Command(BaseCommand):
         out = self.stdout.write
         out("")
         out("Open http://127.0.0.1:8000/admin/  (API docs: http://127.0.0.1:8000/api/docs/)")
+        out("Language: the switcher at the top right of every admin page (English, 简体中文).")
         out(f"Staff logins (password for all: {PASSWORD}):")
         for username, group in STAFF:
             out(f"  {username:<10} {'superuser' if group is None else 'role ' + group}")
@@ -203,3 +220,19 @@ class Command(BaseCommand):
         for account, buyer in buyers.items():
             token, _ = Token.objects.get_or_create(user=buyer.user)
             out(f"  {account:<10} Authorization: Token {token.key}")
+        self._print_try_it(buyers["alice"])
+
+    def _print_try_it(self, buyer) -> None:
+        """A claim a newcomer can paste: alice returns yesterday's teapot for no reason (7-day window)."""
+        token, _ = Token.objects.get_or_create(user=buyer.user)
+        order_no = "CLAIM-HOME-ALICE"
+        body = json.dumps({"order_no": order_no, "type": "return_refund",
+                           "reason_id": Reason.objects.get(code="no_reason_7d").pk, "description": "Too big for us.",
+                           "lines": [{"order_line_id": f"{order_no}-1", "quantity": 1}]})
+        out = self.stdout.write
+        out("")
+        out("Try a claim as alice (what she may claim, then the claim; it appears at the top of the ops queue):")
+        out(f"  curl -H 'Authorization: Token {token.key}' http://127.0.0.1:8000/api/v1/orders/{order_no}/eligibility/")
+        out(f"  curl -H 'Authorization: Token {token.key}' -H 'Content-Type: application/json' "
+            f"-d '{body}' http://127.0.0.1:8000/api/v1/tickets/")
+        out("Then log in as ops, open the ticket at the top of the queue and decide.")
