@@ -19,7 +19,9 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        # Without the list's ORDER BY: counting needs no order, and the planner is then free to count
+        # from whichever index the filter has.
+        return self.object_list.order_by()[: self.CAP + 1].count()
 
 
 class BackOfficeLoginForm(AdminAuthenticationForm):
