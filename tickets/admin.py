@@ -26,7 +26,7 @@ from aftersales.admin import CappedCountPaginator
 from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
 from tickets import panel, presenters, selectors, services
-from tickets.models import Ticket
+from tickets.models import ReplyTemplate, Ticket
 
 
 class ApprovedFilter(admin.SimpleListFilter):
@@ -74,6 +74,17 @@ class MineFilter(admin.SimpleListFilter):
         if value == "unassigned":
             return queryset.filter(assignee__isnull=True)
         return queryset
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    """The reply library: administrators keep it (the model's change permission); ops read it and insert
+    replies from the review page."""
+
+    list_display = ["title", "step", "text", "display_order", "is_active"]
+    list_filter = ["step", "is_active"]
+    list_editable = ["display_order", "is_active"]
+    search_fields = ["title", "text"]
 
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # "nothing due" sorts last, as NULLS LAST does
@@ -305,6 +316,8 @@ class TicketAdmin(admin.ModelAdmin):
                 "timeline": presenters.timeline(ticket.events.select_related("actor").order_by("-at", "-pk")),
                 "after_sales_count": Ticket.objects.filter(buyer_id=ticket.buyer_id).count(),
                 "reason_name": ticket.reason.localized_name(get_language()),
+                "reply_templates": sorted(ReplyTemplate.objects.filter(is_active=True),  # the ladder's order
+                                          key=lambda t: (ReplyTemplate.Step.values.index(t.step), t.display_order)),
                 "inspection": presenters.timeline_row(ticket.events.filter(transition="receive_goods").latest("at", "pk"))
                 if ticket.status == Ticket.Status.PENDING_REVIEW and ticket.inspection_passed is False else None,
                 "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),

@@ -410,3 +410,31 @@ class ReturnShipment(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.courier} {self.tracking_no}"
+
+
+class ReplyTemplate(models.Model):
+    """A reply ops sends a buyer at a step of the solution ladder (SPEC §9, seed 004); administrators keep
+    the library, ops insert one into a note in one click on the review page."""
+
+    class Step(models.TextChoices):
+        SOOTHE = "soothe", _("soothe")
+        VERIFY = "verify", _("verify with photos or video")
+        COMPENSATION = "compensation", _("offer compensation")
+        RESHIP = "reship", _("re-ship parts")
+        EXCHANGE = "exchange", _("exchange")
+        RETENTION = "retention", _("retention")
+        REASON_GUIDANCE = "reason_guidance", _("reason guidance")
+
+    step = models.CharField(_("step"), max_length=20, choices=Step)
+    title = models.CharField(_("title"), max_length=100)
+    text = models.TextField(_("text"), max_length=2000)
+    display_order = models.PositiveIntegerField(_("display order"), default=100)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["step", "display_order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -92,6 +92,11 @@ def test_enter_in_the_rejection_reason_rejects_with_that_reason(browser, live_se
     page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
     shot(page, "ops-review-panel")
 
+    page.click("#reply-templates summary")
+    page.click("#reply-templates .insert-reply >> nth=0")  # one click: the reply is in the note
+    page.click("#note-form [type=submit]")
+    expect(page.locator("#notes")).to_contain_text("亲的心情我们理解呢")
+
     page.fill("#reject_reason", "Photos show normal wear.")
     page.press("#reject_reason", "Enter")
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 # What each role finds on the admin's index page: the models it reads, by their list URL.
 SEES = {
     "ops": {"orders/buyer", "orders/order", "orders/shop", "policies/policy", "reasons/reason", "refunds/refund",
-            "tickets/ticket", "warehouse/inbound", "warehouse/outbound"},
+            "tickets/replytemplate", "tickets/ticket", "warehouse/inbound", "warehouse/outbound"},
     "finance": {"orders/buyer", "orders/order", "orders/shop", "policies/policy", "reasons/reason",
                 "refunds/refund", "tickets/ticket"},
     "warehouse": {"orders/buyer", "orders/order", "orders/shop", "tickets/ticket", "warehouse/inbound",

@@ -11,7 +11,7 @@ from django.urls import reverse
 from demo import journeys
 from tests.factories import make_order, submit
 from tickets import services
-from tickets.models import Ticket
+from tickets.models import ReplyTemplate, Ticket
 
 pytestmark = pytest.mark.django_db
 S = Ticket.Status
@@ -166,3 +166,20 @@ def test_a_ticket_back_from_a_failed_inspection_says_so_with_the_result_per_line
     assert "did not accept everything claimed" in banner
     assert f"{ticket.order.lines.get().line_id} × 2 rejected" in banner
     assert "Used and scratched" in banner
+
+
+def test_the_reply_library_is_on_the_review_page_and_only_administrators_edit_it(staff, buyer, admin_user):
+    ticket = submit(make_order(buyer=buyer), type="return_refund", reason_code="quality_issue")
+    template = ReplyTemplate.objects.get(title="Re-ship the part, at our cost")
+
+    html = page(client_of(staff["ops"]), ticket)
+    assert 'id="reply-templates"' in html
+    assert f'data-text="{template.text}"' in html
+
+    url = reverse("admin:tickets_replytemplate_change", args=[template.pk])
+    assert client_of(staff["ops"]).get(url).status_code == 200  # ops read it
+    changed = {"step": "reship", "title": template.title, "text": "Edited by ops", "display_order": 1, "is_active": "on"}
+    assert client_of(staff["ops"]).post(url, changed).status_code == 403
+    assert client_of(admin_user).post(url, changed).status_code == 302
+    template.refresh_from_db()
+    assert template.text == "Edited by ops"
