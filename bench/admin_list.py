@@ -20,32 +20,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
+from api import drop_database as drop  # bench/api.py: the same scratch-database handling
+from api import pg_urls
+from api import recreate_database as recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = 1.5
 
 
-def pg_urls(name: str) -> tuple[str, str]:
-    admin = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    return admin, urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
-
-
-def recreate(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def measure(client, url: str, params: dict, runs: int) -> tuple[float, int]:
+    # Django is set up in main(), against the scratch database: its modules are imported after that.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -65,6 +50,7 @@ def measure(client, url: str, params: dict, runs: int) -> tuple[float, int]:
 def scenarios(ticket_id: int, ticket_no: str) -> dict[str, tuple[str, dict]]:
     from datetime import timedelta
 
+    # Django is set up in main(), against the scratch database: its modules are imported after that.
     from django.utils import timezone
 
     week_ago = (timezone.localdate() - timedelta(days=7)).isoformat()
