@@ -35,7 +35,15 @@ class TicketWithFinanceAdmin(TicketAdmin):
 
     @admin.action(description=_("Approve the refund (finance)"), permissions=["finance"])
     def finance_approve_selected(self, request, queryset):
+        def amount(pk):
+            return services.preview_finance_approval(ticket_id=pk, actor=request.user).refund_amount
+
+        asked = self._confirm_bulk(request, queryset, "finance_approve_selected", amount,
+                                   _("Pay the refunds of these tickets?"))
+        if asked is not None:
+            return asked
         self._each(request, queryset, lambda pk: services.finance_approve_ticket(ticket_id=pk, actor=request.user))
+        return None
 
     def panel_context(self, request, ticket: Ticket) -> dict:
         return {**super().panel_context(request, ticket), "can_finance": in_group(request.user, FINANCE)}

@@ -5,13 +5,16 @@ registering it again (refunds.admin adds finance's): tickets never imports them.
 
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import label_for_field
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -287,7 +290,34 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve at the computed amount (ops)"), permissions=["approve"])
     def approve_selected(self, request, queryset):
+        def amount(pk):
+            return services.preview_approval(ticket_id=pk, actor=request.user).refund_amount
+
+        asked = self._confirm_bulk(request, queryset, "approve_selected", amount,
+                                   _("Approve these tickets at their computed amounts?"))
+        if asked is not None:
+            return asked
         self._each(request, queryset, lambda pk: services.approve_ticket(ticket_id=pk, actor=request.user))
+        return None
+
+    def _confirm_bulk(self, request, queryset, action: str, amount_of, title):
+        """A bulk action that moves money first shows each ticket with its amount (or why it would be
+        refused), the count and the total, and asks once; None once confirmed."""
+        if request.POST.get("confirmed") == "yes":
+            return None
+        rows, total = [], Decimal("0.00")
+        for pk, ticket_no in queryset.values_list("pk", "ticket_no"):
+            try:
+                value = amount_of(pk)
+                rows.append((ticket_no, value, ""))
+                total += value
+            except DomainError as exc:
+                rows.append((ticket_no, None, exc.detail))
+        doable = [row for row in rows if row[1] is not None]
+        return TemplateResponse(request, "admin/tickets/ticket/confirm_bulk.html", {
+            **self.admin_site.each_context(request), "title": title, "opts": self.model._meta, "action": action,
+            "rows": rows, "count": len(doable), "total": total,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
 
     def _each(self, request, queryset, action) -> None:
         done = 0

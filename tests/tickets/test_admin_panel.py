@@ -183,3 +183,21 @@ def test_the_reply_library_is_on_the_review_page_and_only_administrators_edit_it
     assert client_of(admin_user).post(url, changed).status_code == 302
     template.refresh_from_db()
     assert template.text == "Edited by ops"
+
+
+def test_a_bulk_approval_shows_the_count_and_the_total_and_asks_once(staff, buyer):
+    first = submit(make_order(buyer=buyer, lines=(("general", "30.00", 1, None),)), type="refund_only",
+                   reason_code="missing_parts", photos=1)
+    second = submit(make_order(buyer=buyer, lines=(("general", "12.50", 1, None),)), type="refund_only",
+                    reason_code="missing_parts", photos=1)
+    ops = client_of(staff["ops"])
+    chosen = {"action": "approve_selected", "_selected_action": [first.pk, second.pk]}
+
+    asked = ops.post(reverse("admin:tickets_ticket_changelist"), {**chosen, "index": "0"})
+
+    assert asked.status_code == 200
+    assert "2 ticket(s), 42.50 in all." in asked.content.decode()
+    assert Ticket.objects.filter(status=S.PENDING_REVIEW, pk__in=[first.pk, second.pk]).count() == 2
+
+    ops.post(reverse("admin:tickets_ticket_changelist"), {**chosen, "confirmed": "yes"})
+    assert Ticket.objects.filter(status=S.AWAITING_REFUND, pk__in=[first.pk, second.pk]).count() == 2
