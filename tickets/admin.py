@@ -372,6 +372,10 @@ class TicketAdmin(admin.ModelAdmin):
                     ticket, services.preview_compensation(ticket_id=ticket.pk, actor=request.user, **data)),
                 call=lambda request, ticket, data: services.compensate_ticket(
                     ticket_id=ticket.pk, actor=request.user, **data)),
+            "retention": panel.PanelAction(
+                panel.RetentionForm, done=_("Retention attempt recorded."),
+                call=lambda request, ticket, data: services.record_retention_attempt(
+                    ticket_id=ticket.pk, actor=request.user, **data)),
             "note": panel.PanelAction(
                 panel.NoteForm, done=_("Note added."),
                 call=lambda request, ticket, data: services.add_note(

@@ -54,6 +54,7 @@ class EventKind(models.TextChoices):
     INTERCEPT_REQUESTED = "intercept_requested", _("warehouse told to hold the shipment")
     ESCALATE = "escalate", _("escalated")
     ASSIGN = "assign", _("assigned")
+    RETENTION_ATTEMPT = "retention_attempt", _("retention attempt")
     NOTE = "note", _("note added")
 
 

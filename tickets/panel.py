@@ -38,6 +38,12 @@ class CompensateForm(forms.Form):
     note = forms.CharField(label=_("Note (what was agreed)"), max_length=2000)
 
 
+class RetentionForm(forms.Form):
+    offer = forms.CharField(label=_("What was offered to keep the sale"), max_length=2000)
+    kept = forms.TypedChoiceField(label=_("Outcome"), coerce=lambda value: value == "yes", choices=[
+        ("yes", _("the buyer keeps the goods")), ("no", _("the buyer still sends them back"))])
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(label=_("Note (problem + progress)"), max_length=2000, widget=forms.TextInput(
         attrs={"size": 80, "placeholder": _("stain, offered compensation 10, not yet paid, buyer has not replied")}))

@@ -14,8 +14,9 @@ CHANGE_LABELS = {
     "coupon_refund": _("coupon back"), "virtual_currency_refund": _("points back"),
     "return_address": _("return address"), "courier": _("courier"), "tracking_no": _("tracking no"),
     "refunded": _("refunded"), "gateway_reference": _("payment reference"), "lines": _("goods"),
-    "inspection": _("inspection"), "assignee": _("assigned to"),
+    "inspection": _("inspection"), "assignee": _("assigned to"), "outcome": _("outcome"),
 }
+OUTCOMES = {"kept": _("the buyer keeps the goods"), "returning": _("the buyer still sends them back")}
 ROLE_LABELS = {"buyer": _("buyer"), "ops": _("ops"), "finance": _("finance"), "warehouse": _("warehouse"),
                "system": _("system"), "admin": _("administrator"), "staff": _("staff")}
 
@@ -56,6 +57,8 @@ def timeline_row(event: TimelineEvent) -> TimelineRow:
 def _change(key: str, value) -> str:
     if key == "lines":  # [[order line, units, amount], ...]
         return "; ".join(f"{line} × {units} = {amount}" for line, units, amount in value)
+    if key == "outcome":
+        return str(OUTCOMES.get(value[1], value[1]))
     if isinstance(value, list) and len(value) == 2:
         old, new = value
         if key == "inspection":

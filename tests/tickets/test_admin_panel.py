@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from aftersales.errors import FieldRequired, InvalidTransition, NotAllowed
 from demo import journeys
 from tests.factories import make_order, submit
 from tickets import services
@@ -201,3 +202,30 @@ def test_a_bulk_approval_shows_the_count_and_the_total_and_asks_once(staff, buye
 
     ops.post(reverse("admin:tickets_ticket_changelist"), {**chosen, "confirmed": "yes"})
     assert Ticket.objects.filter(status=S.AWAITING_REFUND, pk__in=[first.pk, second.pk]).count() == 2
+
+
+def test_a_retention_attempt_is_recorded_from_the_page_and_reads_in_the_timeline(staff, buyer):
+    ticket = submit(make_order(buyer=buyer), type="return_refund", reason_code="no_reason_7d")
+    ops = client_of(staff["ops"])
+
+    act(ops, ticket, action="retention", offer="Offered 10.00 compensation to keep it", kept="no")
+
+    event = ticket.events.get(transition="retention_attempt")
+    assert (event.buyer_visible, event.reason, event.changes["outcome"]) == (
+        False, "Offered 10.00 compensation to keep it", [None, "returning"])
+    assert "the buyer still sends them back" in page(ops, ticket)
+    ticket.refresh_from_db()
+    assert ticket.status == S.PENDING_REVIEW  # ops then decides as usual
+
+
+def test_retention_is_for_goods_coming_back_and_needs_the_offer(staff, buyer):
+    refund_only = submit(make_order(buyer=buyer), type="refund_only", reason_code="missing_parts", photos=1)
+    goods_back = submit(make_order(buyer=buyer), type="return_refund", reason_code="no_reason_7d")
+
+    with pytest.raises(InvalidTransition):
+        services.record_retention_attempt(ticket_id=refund_only.pk, actor=staff["ops"], offer="x", kept=True)
+    with pytest.raises(FieldRequired):
+        services.record_retention_attempt(ticket_id=goods_back.pk, actor=staff["ops"], offer=" ", kept=True)
+    with pytest.raises(NotAllowed):
+        services.record_retention_attempt(ticket_id=goods_back.pk, actor=staff["finance"], offer="x", kept=True)
+    assert not goods_back.events.filter(transition="retention_attempt").exists()

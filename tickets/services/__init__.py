@@ -38,12 +38,13 @@ from tickets.services.review import (
     compensate_ticket,
     preview_approval,
     preview_compensation,
+    record_retention_attempt,
     reject_ticket,
 )
 from tickets.services.system import close_ticket, escalate_ticket
 
 __all__ = [
-    "ApprovalTerms", "assign_ticket", "check_finance_approval", "preview_approval", "preview_compensation",
+    "ApprovalTerms", "assign_ticket", "record_retention_attempt", "check_finance_approval", "preview_approval", "preview_compensation",
     "Dispatch", "GoodsLine", "GoodsReceipt", "add_note", "approve_ticket", "cancel_ticket", "close_ticket",
     "compensate_ticket", "compensation_cap", "confirm_receipt", "escalate_ticket", "extras_available",
     "line_amounts", "next_ticket_id", "record_finance_approval", "record_finance_send_back",

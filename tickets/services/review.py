@@ -221,3 +221,20 @@ def assign_ticket(*, ticket_id: int, actor, assignee) -> Ticket:
     record_event(ticket, EventKind.ASSIGN, actor=actor, before=ticket.status, buyer_visible=False, changes={
         "assignee": [before.get_username() if before else None, assignee.get_username() if assignee else None]})
     return ticket
+
+
+@transaction.atomic
+def record_retention_attempt(*, ticket_id: int, actor, offer: str, kept: bool) -> Ticket:
+    """The buyer asked to send the goods back; ops tried to keep the sale (an exchange, compensation) and
+    records what was offered and how it ended (SPEC §9, seed 004). No state change: an internal timeline
+    row; ops then decides as usual."""
+    require_role(actor, OPS)
+    ticket = lock_ticket(ticket_id)
+    if ticket.status != Ticket.Status.PENDING_REVIEW or not ticket.goods_come_back:
+        raise InvalidTransition(_("A retention attempt is recorded on a return or exchange waiting for review."))
+    offer = clean_text(offer, field="offer", required=True, limit=MAX_TEXT)
+    if not isinstance(kept, bool):
+        raise FieldInvalid(_("Say whether the buyer keeps the goods."), field="kept")
+    record_event(ticket, EventKind.RETENTION_ATTEMPT, actor=actor, before=ticket.status, reason=offer,
+                 buyer_visible=False, changes={"outcome": [None, "kept" if kept else "returning"]})
+    return ticket
