@@ -67,13 +67,9 @@ class TicketWithFinanceAdmin(TicketAdmin):
 def _finance_confirmation(ticket: Ticket) -> panel.Confirmation:
     return panel.Confirmation(
         title=_("Pay the refund of %(no)s?") % {"no": ticket.ticket_no},
-        lines=[(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"),
-               (_("buyer"), ticket.buyer.account),
-               (_("cash to the original payment method"), str(ticket.refund_amount)),
-               (_("of which shipping"), str(ticket.shipping_refund)),
-               (_("service fee kept"), f"{ticket.service_fee} {ticket.fee_reason}".strip()),
-               (_("coupon back in kind"), str(ticket.coupon_refund)),
-               (_("points back in kind"), str(ticket.virtual_currency_refund))],
+        lines=panel.money_lines(ticket, cash=ticket.refund_amount, shipping=ticket.shipping_refund,
+                                fee=ticket.service_fee, fee_reason=ticket.fee_reason, coupon=ticket.coupon_refund,
+                                points=ticket.virtual_currency_refund),
         button=_("Yes, pay %(amount)s") % {"amount": ticket.refund_amount})
 
 

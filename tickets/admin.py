@@ -347,7 +347,8 @@ class TicketAdmin(admin.ModelAdmin):
                 "after_sales_count": Ticket.objects.filter(buyer_id=ticket.buyer_id).count(),
                 "reason_name": ticket.reason.localized_name(get_language()),
                 "reply_templates": sorted(ReplyTemplate.objects.filter(is_active=True),  # the ladder's order
-                                          key=lambda t: (ReplyTemplate.Step.values.index(t.step), t.display_order)),
+                                          key=lambda t: (ReplyTemplate.Step.values.index(t.step), t.display_order))
+                if in_group(request.user, OPS) else [],
                 "inspection": presenters.timeline_row(ticket.events.filter(transition="receive_goods").latest("at", "pk"))
                 if ticket.status == Ticket.Status.PENDING_REVIEW and ticket.inspection_passed is False else None,
                 "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
@@ -416,13 +417,8 @@ def _choices(data: dict) -> dict:
 
 
 def _approval_confirmation(ticket: Ticket, terms: services.ApprovalTerms) -> panel.Confirmation:
-    lines = [(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"),
-             (_("buyer"), ticket.buyer.account),
-             (_("cash to the original payment method"), str(terms.refund_amount)),
-             (_("of which shipping"), str(terms.shipping)),
-             (_("service fee kept"), f"{terms.service_fee} {terms.fee_reason}".strip()),
-             (_("coupon back in kind"), str(terms.coupon)),
-             (_("points back in kind"), str(terms.virtual_currency))]
+    lines = panel.money_lines(ticket, cash=terms.refund_amount, shipping=terms.shipping, fee=terms.service_fee,
+                              fee_reason=terms.fee_reason, coupon=terms.coupon, points=terms.virtual_currency)
     if terms.goods_back:
         lines.append((_("goods sent back to"), terms.return_address))
         then = _("The buyer is asked to send the goods back; the refund follows the inspection.")

@@ -67,6 +67,14 @@ class Confirmation:
     warning: str = ""
 
 
+def money_lines(ticket, *, cash, shipping, fee, fee_reason, coupon, points) -> list[tuple[str, str]]:
+    """Who is paid what, in the words every money confirmation uses (ops approval, finance payment)."""
+    return [(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"), (_("buyer"), ticket.buyer.account),
+            (_("cash to the original payment method"), str(cash)), (_("of which shipping"), str(shipping)),
+            (_("service fee kept"), f"{fee} {fee_reason}".strip()), (_("coupon back in kind"), str(coupon)),
+            (_("points back in kind"), str(points))]
+
+
 @dataclass(frozen=True)
 class PanelAction:
     form: type[forms.Form]

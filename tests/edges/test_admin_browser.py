@@ -197,3 +197,45 @@ def test_ops_switches_to_chinese_from_the_header_and_works_in_it(browser, live_s
     page.fill("#reject_reason", "照片显示正常磨损。")
     page.press("#reject_reason", "Enter")
     expect(page.locator(".messagelist")).to_contain_text("已拒绝")
+
+
+def chinese(page, live_server):
+    page.goto(f"{live_server.url}/admin/")
+    page.select_option("#language-select", "zh-hans")
+    page.click("#language-switcher [type=submit]")
+
+
+def test_each_role_new_to_its_group_works_in_chinese(browser, live_server, staff, buyer):
+    """Ops approves (the confirmation in Chinese), finance pays, a new warehouse clerk reads the ticket."""
+    ticket = submit(make_order(buyer=buyer, lines=[("general", "88.00", 1, None)]), type="refund_only",
+                    reason_code="missing_parts", photos=1)
+    UserFactory(username="newfinance", groups=["finance"])
+    UserFactory(username="newclerk", groups=["warehouse"])
+
+    ops = login(browser, live_server, "ops1")
+    chinese(ops, live_server)
+    ops.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+    ops.click("#approve-form [type=submit]")
+    expect(ops.locator("#confirm-action")).to_contain_text("88.00")
+    shot(ops, "ops-approve-confirmation-zh")
+    ops.click("#confirm-form [type=submit]")
+    expect(ops.locator(".messagelist")).to_contain_text("已同意")
+
+    finance = login(browser, live_server, "newfinance")
+    chinese(finance, live_server)
+    finance.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+    expect(finance.locator("#finance-form")).to_contain_text("88.00")
+    shot(finance, "finance-panel-zh")
+    finance.click("#finance_approve-form [type=submit]")
+    shot(finance, "finance-confirmation-zh")
+    finance.click("#confirm-form [type=submit]")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.COMPLETED
+
+    clerk = login(browser, live_server, "newclerk")
+    chinese(clerk, live_server)
+    clerk.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+    expect(clerk.locator("#goods")).to_contain_text("88.00")
+    expect(clerk.locator("#approve-form")).to_have_count(0)
+    expect(clerk.locator("#reply-templates")).to_have_count(0)  # replies to buyers are ops' work
+    shot(clerk, "warehouse-ticket-zh")

@@ -88,3 +88,34 @@ def test_a_ticket_action_from_another_role_is_refused_and_changes_nothing(staff,
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.PENDING_REVIEW
     assert not ticket.events.filter(transition="approve").exists()
+
+
+# Each action of the review page, posted (confirmed, past any confirmation step) by a role it is not for.
+REFUSED_ACTIONS = [
+    (role, action, data)
+    for role, actions in {
+        "finance": ["approve", "reject", "compensate", "retention"],
+        "warehouse": ["approve", "reject", "compensate", "retention", "finance_approve", "finance_reject"],
+        "ops": ["finance_approve", "finance_reject"],
+    }.items()
+    for action, data in {
+        "approve": {}, "reject": {"reason": "No."}, "compensate": {"amount": "1.00", "note": "Agreed."},
+        "retention": {"offer": "An exchange.", "kept": "yes"}, "finance_approve": {},
+        "finance_reject": {"reason": "Check it."},
+    }.items() if action in actions
+]
+
+
+@pytest.mark.parametrize(("role", "action", "data"), REFUSED_ACTIONS)
+def test_a_review_page_action_of_another_role_is_refused_and_changes_nothing(role, action, data, staff, buyer):
+    pending = submit(make_order(buyer=buyer), type="return_refund", reason_code="no_reason_7d")
+    awaiting_refund = journeys.advance(submit(make_order(buyer=buyer)), Ticket.Status.AWAITING_REFUND, staff=staff)
+    ticket = awaiting_refund if action.startswith("finance") else pending
+    status, events = ticket.status, ticket.events.count()
+
+    newly_added(role).post(reverse("admin:tickets_ticket_act", args=[ticket.pk]),
+                           {"action": action, "confirmed": "yes", **data})
+
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.events.count()) == (status, events)
+    assert not ticket.refunds.exists()
