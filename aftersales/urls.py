@@ -48,6 +48,7 @@ api = [
     path("staff/tickets/<str:ticket_no>/approve/", tickets.ApproveView.as_view(), name="staff-approve"),
     path("staff/tickets/<str:ticket_no>/reject/", tickets.RejectView.as_view(), name="staff-reject"),
     path("staff/tickets/<str:ticket_no>/compensate/", tickets.CompensateView.as_view(), name="staff-compensate"),
+    path("staff/tickets/<str:ticket_no>/reship/", tickets.ReshipView.as_view(), name="staff-reship"),
     path("staff/tickets/<str:ticket_no>/notes/", tickets.NotesView.as_view(), name="staff-notes"),
     path("finance/refunds/", refunds.FinanceRefundListView.as_view(), name="finance-refunds"),
     path("finance/tickets/<str:ticket_no>/approve/", refunds.FinanceApproveView.as_view(), name="finance-approve"),

@@ -79,6 +79,17 @@ def compensate(ticket, staff):
                                note="Small stain: offered compensation, buyer agreed.")
 
 
+def reship(ticket, staff):
+    """Ops sends the missing part again (one unit of the first claimed line) instead of money."""
+    services.reship_ticket(ticket_id=ticket.pk, actor=staff["ops"], lines=[{**_lines(ticket)[0], "quantity": 1}],
+                           note="Charger missing from the box: sending one.")
+
+
+def reship_with_compensation(ticket, staff):
+    services.reship_ticket(ticket_id=ticket.pk, actor=staff["ops"], lines=[{**_lines(ticket)[0], "quantity": 1}],
+                           compensation=Decimal("1.00"), note="Lid cracked: new lid sent, 1.00 for the trouble.")
+
+
 # From pending review to each status, by ticket type (refund only on a received or in-transit order:
 # auto-approved tickets on unshipped orders start further along).
 PATHS = {

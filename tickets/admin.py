@@ -29,7 +29,7 @@ from aftersales.admin import CappedCountPaginator
 from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
 from tickets import panel, presenters, selectors, services
-from tickets.models import ReplyTemplate, Ticket
+from tickets.models import EventKind, ReplyTemplate, Ticket
 
 
 class ApprovedFilter(admin.SimpleListFilter):
@@ -351,6 +351,7 @@ class TicketAdmin(admin.ModelAdmin):
                 if in_group(request.user, OPS) else [],
                 "inspection": presenters.timeline_row(ticket.events.filter(transition="receive_goods").latest("at", "pk"))
                 if ticket.status == Ticket.Status.PENDING_REVIEW and ticket.inspection_passed is False else None,
+                "reship_parts": _reship_parts(ticket),
                 "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
                 "act_url": reverse("admin:tickets_ticket_act", args=[ticket.pk])}
 
@@ -373,6 +374,12 @@ class TicketAdmin(admin.ModelAdmin):
                     ticket, services.preview_compensation(ticket_id=ticket.pk, actor=request.user, **data)),
                 call=lambda request, ticket, data: services.compensate_ticket(
                     ticket_id=ticket.pk, actor=request.user, **data)),
+            "reship": panel.PanelAction(
+                panel.ReshipForm, done=_("Re-ship recorded; the warehouse sends the parts."),
+                confirm=lambda request, ticket, data: _reship_confirmation(
+                    ticket, services.preview_reship(ticket_id=ticket.pk, actor=request.user, **_reship(data))),
+                call=lambda request, ticket, data: services.reship_ticket(
+                    ticket_id=ticket.pk, actor=request.user, **_reship(data))),
             "retention": panel.PanelAction(
                 panel.RetentionForm, done=_("Retention attempt recorded."),
                 call=lambda request, ticket, data: services.record_retention_attempt(
@@ -429,6 +436,33 @@ def _approval_confirmation(ticket: Ticket, terms: services.ApprovalTerms) -> pan
     return panel.Confirmation(
         title=_("Approve %(no)s?") % {"no": ticket.ticket_no}, lines=[*lines, (_("then"), then)],
         button=_("Yes, approve (%(amount)s)") % {"amount": terms.refund_amount}, warning=warning)
+
+
+def _reship_parts(ticket: Ticket) -> list[tuple[str, int]]:
+    """(product, units) of the last re-ship ops decided, from its timeline row."""
+    if ticket.reship_requested_at is None:
+        return []
+    event = ticket.events.filter(transition=EventKind.RESHIP).latest("at", "pk")
+    names = dict(ticket.lines.values_list("order_line__line_id", "order_line__product_name"))
+    return [(names.get(line_id, line_id), units) for line_id, units in event.changes["reship"][1]]
+
+
+def _reship(data: dict) -> dict:
+    return {"lines": data["lines"], "note": data["note"], "compensation": data["compensation"]}
+
+
+def _reship_confirmation(ticket: Ticket, terms) -> panel.Confirmation | None:
+    """Re-shipping parts alone moves no money: done at once. With compensation beside it, confirmed."""
+    if terms.compensation is None:
+        return None
+    parts = ", ".join(f"{part.ticket_line.order_line.product_name} × {part.quantity}" for part in terms.parts)
+    return panel.Confirmation(
+        title=_("Re-ship parts of %(no)s and compensate?") % {"no": ticket.ticket_no},
+        lines=[(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"), (_("buyer"), ticket.buyer.account),
+               (_("parts the warehouse sends"), parts),
+               (_("compensation to the original payment method"), str(terms.compensation)),
+               (_("then"), _("The buyer keeps the goods; the ticket goes to finance, who pays it."))],
+        button=_("Yes, re-ship and compensate (%(amount)s)") % {"amount": terms.compensation})
 
 
 def _compensation_confirmation(ticket: Ticket, amount) -> panel.Confirmation:

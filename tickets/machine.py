@@ -39,7 +39,8 @@ VERBS = {
     EventKind.RECORD_RETURN_SHIPMENT: gettext_lazy("record a return shipment"), EventKind.RECEIVE_GOODS: gettext_lazy("receive the goods"),
     EventKind.CLOSE: gettext_lazy("close"), EventKind.FINANCE_APPROVE: gettext_lazy("approve the refund"),
     EventKind.FINANCE_REJECT: gettext_lazy("send it back to ops"), EventKind.REFUND_SUCCEEDED: gettext_lazy("complete the refund"),
-    EventKind.SHIP_REPLACEMENT: gettext_lazy("ship the replacement"), EventKind.CONFIRM_RECEIPT: gettext_lazy("confirm receipt"),
+    EventKind.SHIP_REPLACEMENT: gettext_lazy("ship the replacement"),
+    EventKind.RESHIP: gettext_lazy("re-ship parts"), EventKind.CONFIRM_RECEIPT: gettext_lazy("confirm receipt"),
 }
 WHO_NOW = {
     Ticket.Status.PENDING_REVIEW: gettext_lazy("ops reviews it now"),

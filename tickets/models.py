@@ -46,6 +46,7 @@ class EventKind(models.TextChoices):
     FINANCE_APPROVE = "finance_approve", _("refund approved by finance")
     FINANCE_REJECT = "finance_reject", _("sent back by finance")
     REFUND_SUCCEEDED = "refund_succeeded", _("refund paid")
+    RESHIP = "reship", _("missing or broken parts to be re-shipped")
     SHIP_REPLACEMENT = "ship_replacement", _("replacement shipped")
     CONFIRM_RECEIPT = "confirm_receipt", _("receipt confirmed")
     # Events that are no transition of their own, or another name for one:
@@ -125,6 +126,8 @@ class Ticket(models.Model):
     goods_received_at = models.DateTimeField(_("goods received at"), null=True, blank=True)
     inspection_passed = models.BooleanField(_("inspection passed"), null=True, blank=True,
                                             help_text=_("empty until the warehouse inspected the goods"))
+    reship_requested_at = models.DateTimeField(_("re-ship requested at"), null=True, blank=True,
+                                               help_text=_("ops decided to send missing or broken parts again"))
     replacement_shipped_at = models.DateTimeField(_("replacement shipped at"), null=True, blank=True)
     confirm_deadline = models.DateTimeField(_("confirm deadline"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
@@ -217,6 +220,12 @@ class Ticket(models.Model):
     @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND)
     def compensate(self):
         """Settle with a partial refund; the buyer keeps the goods [004]."""
+
+    @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_EXCHANGE)
+    def reship(self):
+        """Send the missing or broken parts again instead of money: the warehouse ships them, then the
+        buyer confirms, as for an exchange [SPEC §5]. (Beside compensation the ticket is compensated
+        instead, and the parts go out on their own: tickets.services.reship_ticket.)"""
 
     @transition(field=status, source=S.PENDING_REVIEW, target=S.REJECTED)
     def reject(self):

@@ -18,7 +18,15 @@ from aftersales.errors import DomainError
 NOT_KEPT = ("csrfmiddlewaretoken", "confirmed", "back")
 
 
-class ApproveForm(forms.Form):
+class PanelForm(forms.Form):
+    """A review-panel form. Some build their fields from the ticket (one quantity per claimed line)."""
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        self.ticket = ticket
+        super().__init__(*args, **kwargs)
+
+
+class ApproveForm(PanelForm):
     refund_amount = forms.DecimalField(label=_("Refund amount"), required=False, max_digits=12, decimal_places=2,
                                        min_value=Decimal(0))
     fee_reason = forms.CharField(label=_("Fee reason (required when lowering the amount)"), required=False,
@@ -29,31 +37,58 @@ class ApproveForm(forms.Form):
     return_address = forms.CharField(label=_("Return address"), required=False, max_length=500)
 
 
-class RejectForm(forms.Form):
+class RejectForm(PanelForm):
     reason = forms.CharField(label=_("Rejection reason (the buyer sees it)"), max_length=500)
 
 
-class CompensateForm(forms.Form):
+class CompensateForm(PanelForm):
     amount = forms.DecimalField(label=_("Compensation"), max_digits=12, decimal_places=2, min_value=Decimal(0))
     note = forms.CharField(label=_("Note (what was agreed)"), max_length=2000)
 
 
-class RetentionForm(forms.Form):
+class RetentionForm(PanelForm):
     offer = forms.CharField(label=_("What was offered to keep the sale"), max_length=2000)
     kept = forms.TypedChoiceField(label=_("Outcome"), coerce=lambda value: value == "yes", choices=[
         ("yes", _("the buyer keeps the goods")), ("no", _("the buyer still sends them back"))])
 
 
-class NoteForm(forms.Form):
+class NoteForm(PanelForm):
     text = forms.CharField(label=_("Note (problem + progress)"), max_length=2000, widget=forms.TextInput(
         attrs={"size": 80, "placeholder": _("stain, offered compensation 10, not yet paid, buyer has not replied")}))
 
 
-class SendBackForm(forms.Form):
+class ReshipForm(PanelForm):
+    """How many units of each claimed line to send again, and, if agreed, compensation beside them."""
+
+    note = forms.CharField(label=_("Note (what is sent and why)"), max_length=2000, required=False)
+    compensation = forms.DecimalField(label=_("Compensation beside it (optional)"), required=False, max_digits=12,
+                                      decimal_places=2, min_value=Decimal(0))
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        super().__init__(*args, ticket=ticket, **kwargs)
+        parts = {}
+        for line in ticket.lines.select_related("order_line") if ticket else ():
+            parts[f"part_{line.pk}"] = forms.IntegerField(
+                label=_("%(product)s: units to send (of %(claimed)s claimed)") % {
+                    "product": line.order_line.product_name, "claimed": line.quantity},
+                required=False, min_value=0, max_value=line.quantity)
+            parts[f"part_{line.pk}"].line_id = line.order_line.line_id
+        self.fields = {**parts, **self.fields}
+
+    def clean(self):
+        data = super().clean()
+        data["lines"] = [{"order_line_id": field.line_id, "quantity": data[name]}
+                         for name, field in self.fields.items() if name.startswith("part_") and data.get(name)]
+        if not self.errors and not data["lines"]:
+            raise forms.ValidationError(_("Say how many units of which line to send."))
+        return data
+
+
+class SendBackForm(PanelForm):
     reason = forms.CharField(label=_("Why it goes back to ops"), max_length=500)
 
 
-class NoFieldsForm(forms.Form):
+class NoFieldsForm(PanelForm):
     """An action that needs nothing typed (finance approval): its confirmation step says the rest."""
 
 
@@ -80,7 +115,8 @@ class PanelAction:
     form: type[forms.Form]
     call: Callable  # (request, ticket, cleaned data) -> None; raises DomainError
     done: str
-    confirm: Callable | None = None  # (request, ticket, cleaned data) -> Confirmation; raises DomainError
+    # (request, ticket, cleaned data) -> Confirmation, or None when nothing needs confirming; raises DomainError
+    confirm: Callable | None = None
     initial: Callable = field(default=lambda ticket: {})
 
 
@@ -91,12 +127,12 @@ def bound_forms(request, ticket, actions: dict[str, PanelAction]) -> dict[str, f
     out = {}
     for name, action in actions.items():
         if kept and kept["action"] == name:
-            form = action.form(kept["data"], auto_id=f"{name}_%s")
+            form = action.form(kept["data"], auto_id=f"{name}_%s", ticket=ticket)
             form.is_valid()
             for field_name, message in kept["errors"]:
                 form.add_error(field_name if field_name in form.fields else None, message)
         else:
-            form = action.form(initial=action.initial(ticket), auto_id=f"{name}_%s")
+            form = action.form(initial=action.initial(ticket), auto_id=f"{name}_%s", ticket=ticket)
         out[name] = form
     return out
 
@@ -115,13 +151,15 @@ def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message
     if request.POST.get("back"):  # "No, go back" on a confirmation: the form as it was typed
         request.session[_key(ticket)] = {"action": name, "data": data, "errors": []}
         return back
-    form = action.form(request.POST)
+    form = action.form(request.POST, ticket=ticket)
     if not form.is_valid():
         return _refused(request, ticket, name, data, [(f, str(e)) for f, errs in form.errors.items() for e in errs],
                         message_user, back)
     try:
+        confirmation = None
         if action.confirm is not None and request.POST.get("confirmed") != "yes":
             confirmation = action.confirm(request, ticket, form.cleaned_data)
+        if confirmation is not None:
             return TemplateResponse(request, "admin/tickets/ticket/confirm_action.html", {
                 **admin_site.each_context(request), "title": confirmation.title, "confirmation": confirmation,
                 "original": ticket, "opts": ticket._meta, "action": name, "data": data,

@@ -15,6 +15,7 @@ CHANGE_LABELS = {
     "return_address": _("return address"), "courier": _("courier"), "tracking_no": _("tracking no"),
     "refunded": _("refunded"), "gateway_reference": _("payment reference"), "lines": _("goods"),
     "inspection": _("inspection"), "assignee": _("assigned to"), "outcome": _("outcome"),
+    "reship": _("parts to send"),
 }
 OUTCOMES = {"kept": _("the buyer keeps the goods"), "returning": _("the buyer still sends them back")}
 ROLE_LABELS = {"buyer": _("buyer"), "ops": _("ops"), "finance": _("finance"), "warehouse": _("warehouse"),
@@ -61,6 +62,8 @@ def _change(key: str, value) -> str:
         return str(OUTCOMES.get(value[1], value[1]))
     if isinstance(value, list) and len(value) == 2:
         old, new = value
+        if key == "reship":  # [[order line, units], ...]
+            return "; ".join(f"{line} × {units}" for line, units in new)
         if key == "inspection":
             words = {True: pgettext("inspection", "accepted"), False: pgettext("inspection", "rejected")}
             return "; ".join(f"{line} × {units} {words[bool(ok)]}" for line, units, ok in new)

@@ -122,6 +122,28 @@ def test_enter_in_the_send_back_reason_sends_back_and_pays_nothing(browser, live
     assert not ticket.refunds.exists()
 
 
+def test_ops_re_ships_a_missing_part_and_enter_in_its_note_re_ships_only(browser, live_server, staff, buyer):
+    order = make_order(buyer=buyer, lines=[("general", "89.00", 1, None), ("general", "12.00", 2, None)])
+    ticket = submit(order, type="refund_only", reason_code="missing_parts", photos=1)
+    charger = ticket.lines.order_by("pk")[1]
+    page = login(browser, live_server, "ops1")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+
+    page.fill(f"#reship_part_{charger.pk}", "1")
+    page.fill("#reship_note", "Charger missing from the box: sending one.")
+    page.press("#reship_note", "Enter")  # this form's action, nothing else
+
+    expect(page.locator(".messagelist")).to_contain_text("Re-ship recorded")
+    expect(page.locator("#reship-info")).to_contain_text(f"{charger.order_line.product_name} × 1")
+    expect(page.locator("#reship-info")).to_contain_text("not shipped yet")
+    shot(page, "ops-reship-recorded")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.AWAITING_EXCHANGE
+    assert list(ticket.outbound_requests.get().lines.values_list("order_line_id", "quantity")) == [
+        (charger.order_line_id, 1)]
+    assert not ticket.events.filter(transition__in=["approve", "compensate"]).exists()
+
+
 def test_a_warehouse_clerk_sees_no_review_buttons(browser, live_server, staff, buyer):
     ticket = journeys.advance(submit(make_order(buyer=buyer)), Ticket.Status.PENDING_REVIEW, staff=staff)
     page = login(browser, live_server, "warehouse1")

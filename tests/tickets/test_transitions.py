@@ -25,7 +25,7 @@ from tests.factories import BuyerFactory, make_order, submit
 from tickets import services
 from tickets.models import Note, ReturnShipment, Ticket, TimelineEvent
 from warehouse import services as warehouse
-from warehouse.models import Inbound, Outbound
+from warehouse.models import Inbound, Outbound, OutboundRequest
 
 S = Ticket.Status
 RO, RR, EX = Ticket.Type.REFUND_ONLY, Ticket.Type.RETURN_REFUND, Ticket.Type.EXCHANGE
@@ -79,17 +79,25 @@ STATES = {
     "awaiting_exchange": (S.AWAITING_EXCHANGE, [], S.AWAITING_EXCHANGE),
     "awaiting_exchange_replacement_sent": (S.AWAITING_EXCHANGE, [journeys.ship_replacement], S.AWAITING_EXCHANGE),
     "completed": (S.COMPLETED, [], S.COMPLETED),
+    # Parts re-shipped instead of money, or beside compensation (the parts then go out on their own).
+    "awaiting_exchange_reship": (S.PENDING_REVIEW, [journeys.reship], S.AWAITING_EXCHANGE),
+    "awaiting_exchange_reship_sent": (S.PENDING_REVIEW, [journeys.reship, journeys.ship_replacement],
+                                      S.AWAITING_EXCHANGE),
+    "awaiting_refund_compensation_reship": (S.PENDING_REVIEW, [journeys.reship_with_compensation],
+                                            S.AWAITING_REFUND),
+    "awaiting_refund_compensation_reship_sent": (
+        S.PENDING_REVIEW, [journeys.reship_with_compensation, journeys.ship_replacement], S.AWAITING_REFUND),
 }
 
 # States whose transition is tried one second after the return deadline (the others: at once).
 PAST_RETURN_DEADLINE = {"awaiting_return_past_deadline", "awaiting_return_goods_sent_past_deadline"}
 
 TRANSITIONS = ["approve", "reject", "compensate", "cancel", "record_return_shipment", "record_inbound", "close",
-               "finance_approve", "finance_reject", "record_outbound", "confirm_receipt"]
+               "finance_approve", "finance_reject", "record_outbound", "confirm_receipt", "reship"]
 
 # The expected machine, by hand. (type, state) -> {transition: status once it and its after-commit
 # work (the refund) are done}. A pair not listed must be refused.
-_PENDING = {"reject": S.REJECTED, "compensate": S.AWAITING_REFUND}
+_PENDING = {"reject": S.REJECTED, "compensate": S.AWAITING_REFUND, "reship": S.AWAITING_EXCHANGE}
 _FINANCE = {"finance_approve": S.COMPLETED, "finance_reject": S.PENDING_REVIEW}
 EXPECTED = {
     # Ops decides a pending claim; the buyer may withdraw it while nothing was sent back.
@@ -141,6 +149,13 @@ EXPECTED = {
     # Exchange: the warehouse sends the replacement once; the buyer then confirms receipt.
     (EX, "awaiting_exchange"): {"record_outbound": S.AWAITING_EXCHANGE},
     (EX, "awaiting_exchange_replacement_sent"): {"confirm_receipt": S.COMPLETED},
+    # Re-shipped parts: the warehouse sends them once, the buyer confirms, as for an exchange. Beside
+    # compensation, the parts go out (once) while finance pays.
+    **{(t, "awaiting_exchange_reship"): {"record_outbound": S.AWAITING_EXCHANGE} for t in (RO, RR)},
+    **{(t, "awaiting_exchange_reship_sent"): {"confirm_receipt": S.COMPLETED} for t in (RO, RR)},
+    **{(t, "awaiting_refund_compensation_reship"): {"record_outbound": S.AWAITING_REFUND, **_FINANCE}
+       for t in (RO, RR)},
+    **{(t, "awaiting_refund_compensation_reship_sent"): _FINANCE for t in (RO, RR)},
 }
 
 # What the timeline calls each move (the refund's own success follows a finance approval).
@@ -148,7 +163,7 @@ EVENTS = {"approve": ["approve"], "reject": ["reject"], "compensate": ["compensa
           "record_return_shipment": ["record_return_shipment"], "record_inbound": ["receive_goods"],
           "close": ["close"], "finance_approve": ["finance_approve", "refund_succeeded"],
           "finance_reject": ["finance_reject"], "record_outbound": ["ship_replacement"],
-          "confirm_receipt": ["confirm_receipt"]}
+          "confirm_receipt": ["confirm_receipt"], "reship": ["reship"]}
 
 
 def _lines(ticket, **extra):
@@ -162,7 +177,7 @@ def do(transition: str, ticket: Ticket, staff: dict, *, actor="default"):
     who = {"approve": staff["ops"], "reject": staff["ops"], "compensate": staff["ops"], "cancel": buyer_user,
            "record_return_shipment": buyer_user, "record_inbound": staff["warehouse"], "close": None,
            "finance_approve": staff["finance"], "finance_reject": staff["finance"],
-           "record_outbound": staff["warehouse"], "confirm_receipt": buyer_user}[transition]
+           "record_outbound": staff["warehouse"], "confirm_receipt": buyer_user, "reship": staff["ops"]}[transition]
     actor = who if actor == "default" else actor
     pk = ticket.pk
     calls = {
@@ -181,6 +196,8 @@ def do(transition: str, ticket: Ticket, staff: dict, *, actor="default"):
         "record_outbound": lambda: warehouse.record_outbound(ticket_id=pk, actor=actor, lines=_lines(ticket),
                                                              courier="SF Express", tracking_no="SFR000000001"),
         "confirm_receipt": lambda: services.confirm_receipt(ticket_id=pk, actor=actor),
+        "reship": lambda: services.reship_ticket(ticket_id=pk, actor=actor, lines=_lines(ticket)[:1],
+                                                 note="Missing part: sending it again."),
     }
     return calls[transition]()
 
@@ -212,6 +229,7 @@ def snapshot(ticket: Ticket) -> dict:
         "return_shipments": ReturnShipment.objects.filter(ticket=ticket).count(),
         "inbounds": Inbound.objects.filter(ticket=ticket).count(),
         "outbounds": Outbound.objects.filter(ticket=ticket).count(),
+        "outbound_requests": list(OutboundRequest.objects.filter(ticket=ticket).values_list("pk", "status")),
         "refunds": list(Refund.objects.filter(ticket=ticket).values_list("pk", "status", "amount")),
         "notes": Note.objects.filter(ticket=ticket).count(),
         "payouts": GatewayPayout.objects.count(),
@@ -284,6 +302,8 @@ ROLE_CASES = [
     ("reject", "pending_review", "buyer", NotAllowed),
     ("compensate", "pending_review", "warehouse", NotAllowed),
     ("compensate", "pending_review", "buyer", NotAllowed),
+    ("reship", "pending_review", "warehouse", NotAllowed),
+    ("reship", "pending_review", "finance", NotAllowed),
     ("finance_approve", "awaiting_refund", "ops", NotAllowed),
     ("finance_approve", "awaiting_refund", "buyer", NotAllowed),
     ("finance_reject", "awaiting_refund", "ops", NotAllowed),

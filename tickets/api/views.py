@@ -294,6 +294,27 @@ class CompensateView(APIView):
         return staff_detail(ticket_no, request)
 
 
+class ReshipView(APIView):
+    """Re-ship missing or broken parts: a warehouse outbound request, alone or beside compensation."""
+
+    permission_classes = [InGroup(OPS)]
+
+    class ReshipInput(serializers.Serializer):
+        lines = LineQuantityInput(many=True, allow_empty=False, max_length=200)
+        note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+        compensation = MoneyField(required=False, min_value=Decimal("0"),
+                                  help_text="optional: also settle with this amount (then `note` is required)")
+
+    @extend_schema(operation_id="ops_reship", tags=["ops"], request=ReshipInput,
+                   responses={200: StaffTicketOutput, **error_responses(400, 403, 404, 409)})
+    def post(self, request, ticket_no):
+        ticket_id = staff_ticket_id(ticket_no, request.user)
+        data = validate(self.ReshipInput, request.data)
+        services.reship_ticket(ticket_id=ticket_id, actor=request.user, note=data["note"],
+                               compensation=data.get("compensation"), lines=[dict(x) for x in data["lines"]])
+        return staff_detail(ticket_no, request)
+
+
 class NotesView(APIView):
     permission_classes = [InGroup(OPS, FINANCE, WAREHOUSE)]
 

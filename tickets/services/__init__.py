@@ -38,8 +38,10 @@ from tickets.services.review import (
     compensate_ticket,
     preview_approval,
     preview_compensation,
+    preview_reship,
     record_retention_attempt,
     reject_ticket,
+    reship_ticket,
 )
 from tickets.services.system import close_ticket, escalate_ticket
 
@@ -49,5 +51,5 @@ __all__ = [
     "compensate_ticket", "compensation_cap", "confirm_receipt", "escalate_ticket", "extras_available",
     "line_amounts", "next_ticket_id", "record_finance_approval", "record_finance_send_back",
     "record_goods_received", "record_refund_failed", "record_refund_succeeded", "record_replacement_shipped",
-    "record_return_shipment", "reject_ticket", "submit_ticket", "subscribe", "ticket_number",
+    "record_return_shipment", "reject_ticket", "reship_ticket", "preview_reship", "submit_ticket", "subscribe", "ticket_number",
 ]

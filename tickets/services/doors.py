@@ -46,7 +46,7 @@ class Dispatch:
     at: datetime
 
 
-def _claimed_lines(ticket: Ticket, lines, *, with_accepted: bool) -> list[GoodsLine]:
+def claimed_lines(ticket: Ticket, lines, *, with_accepted: bool) -> list[GoodsLine]:
     """The ``lines`` sent, each a line of this ticket, at most its claimed quantity."""
     claimed = {tl.order_line.line_id: tl for tl in ticket.lines.select_related("order_line")}
     out = []
@@ -68,7 +68,7 @@ def record_goods_received(*, ticket_id: int, actor, lines, note: str = "") -> Go
     ops review with the inspection in the timeline."""
     ticket = lock_ticket(ticket_id)
     check_can(ticket, EventKind.RECEIVE_GOODS)
-    received = _claimed_lines(ticket, lines, with_accepted=True)
+    received = claimed_lines(ticket, lines, with_accepted=True)
     note = clean_text(note, field="note", required=False, limit=1000)
     all_accepted = (all(line.accepted for line in received)
                     and {line.ticket_line.pk for line in received} == {tl.pk for tl in ticket.lines.all()}
@@ -85,17 +85,26 @@ def record_goods_received(*, ticket_id: int, actor, lines, note: str = "") -> Go
 
 @transaction.atomic
 def record_replacement_shipped(*, ticket_id: int, actor, lines, courier: str, tracking_no: str) -> Dispatch:
-    """The replacement left the warehouse; the buyer confirms receipt, or the system does after the window."""
+    """The replacement (or the re-shipped parts) left the warehouse; the buyer confirms receipt, or the
+    system does after the window. Parts re-shipped beside a compensation go out on their own: the
+    ticket, settled with money, records the shipment and stays where it is."""
     ticket = lock_ticket(ticket_id)
-    check_can(ticket, EventKind.SHIP_REPLACEMENT)
-    shipped = _claimed_lines(ticket, lines, with_accepted=False)
+    parts_alone = (ticket.reship_requested_at is not None and ticket.replacement_shipped_at is None
+                   and ticket.status != Ticket.Status.AWAITING_EXCHANGE)
+    if not parts_alone:
+        check_can(ticket, EventKind.SHIP_REPLACEMENT)
+    shipped = claimed_lines(ticket, lines, with_accepted=False)
     courier = clean_text(courier, field="courier", required=True, limit=100)
     tracking_no = clean_text(tracking_no, field="tracking_no", required=True, limit=100)
     now = clock.now()
-    before = move(ticket, EventKind.SHIP_REPLACEMENT)
-    ticket.replacement_shipped_at = now
-    ticket.confirm_deadline = now + policies.current().days("exchange_autoconfirm_days")
-    save_status(ticket, "replacement_shipped_at", "confirm_deadline")
+    if parts_alone:
+        before, ticket.replacement_shipped_at = ticket.status, now
+        ticket.save(update_fields=["replacement_shipped_at", "updated_at"])
+    else:
+        before = move(ticket, EventKind.SHIP_REPLACEMENT)
+        ticket.replacement_shipped_at = now
+        ticket.confirm_deadline = now + policies.current().days("exchange_autoconfirm_days")
+        save_status(ticket, "replacement_shipped_at", "confirm_deadline")
     record_event(ticket, EventKind.SHIP_REPLACEMENT, actor=actor, before=before,
                  changes={"courier": [None, courier], "tracking_no": [None, tracking_no]})
     return Dispatch(ticket, shipped, courier, tracking_no, now)

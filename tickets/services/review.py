@@ -1,4 +1,4 @@
-"""Ops review (SPEC §4, §5, §9): approve, reject, settle with compensation, and staff notes."""
+"""Ops review (SPEC §4, §5, §9): approve, reject, settle with compensation, re-ship parts, and staff notes."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +16,7 @@ from policies import services as policies
 from tickets.machine import check_can, lock_ticket, move, read_ticket, record_event, save_status
 from tickets.models import EventKind, Note, Ticket
 from tickets.services.amounts import compensation_cap, extras_available
+from tickets.services.doors import GoodsLine, claimed_lines
 
 MAX_TEXT = 2000
 
@@ -149,14 +150,14 @@ def reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
     return ticket
 
 
-def _compensation_terms(ticket: Ticket, *, amount, note: str) -> tuple[Decimal, str]:
-    amount = parse_amount(amount, field="amount")
+def _compensation_terms(ticket: Ticket, *, amount, note: str, field: str = "amount") -> tuple[Decimal, str]:
+    amount = parse_amount(amount, field=field)
     note = clean_text(note, field="note", required=True, limit=MAX_TEXT)
     cap = compensation_cap(ticket)
     if amount > cap:
-        raise AmountAboveMaximum(_("Compensation is at most %(cap)s for these goods.") % {"cap": cap}, field="amount")
+        raise AmountAboveMaximum(_("Compensation is at most %(cap)s for these goods.") % {"cap": cap}, field=field)
     if amount <= 0:
-        raise FieldInvalid(_("Compensation is more than 0."), field="amount")
+        raise FieldInvalid(_("Compensation is more than 0."), field=field)
     return amount, note
 
 
@@ -176,6 +177,11 @@ def compensate_ticket(*, ticket_id: int, actor, amount, note: str) -> Ticket:
     ticket = lock_ticket(ticket_id)
     check_can(ticket, EventKind.COMPENSATE)
     amount, note = _compensation_terms(ticket, amount=amount, note=note)
+    _settle_with_compensation(ticket, actor=actor, amount=amount, note=note)
+    return ticket
+
+
+def _settle_with_compensation(ticket: Ticket, *, actor, amount: Decimal, note: str) -> None:
     before = move(ticket, EventKind.COMPENSATE)
     now = clock.now()
     old = str(ticket.refund_amount)
@@ -189,6 +195,59 @@ def compensate_ticket(*, ticket_id: int, actor, amount, note: str) -> Ticket:
     Note.objects.create(ticket=ticket, author=actor, text=note, created_at=now)
     record_event(ticket, EventKind.COMPENSATE, actor=actor, before=before, reason=note,
                  changes={"refund_amount": [old, str(amount)]})
+
+
+@dataclass(frozen=True)
+class ReshipTerms:
+    parts: list[GoodsLine]
+    note: str
+    compensation: Decimal | None
+
+
+def _reship_terms(ticket: Ticket, *, lines, note: str, compensation) -> ReshipTerms:
+    """The parts (units of the claimed lines, at most the claimed quantity) and, if given, the
+    compensation beside them (capped as for compensation alone, and then a note is required)."""
+    check_can(ticket, EventKind.RESHIP if compensation is None else EventKind.COMPENSATE)
+    parts = claimed_lines(ticket, lines, with_accepted=False)
+    if compensation is None:
+        return ReshipTerms(parts, clean_text(note, field="note", required=False, limit=MAX_TEXT), None)
+    amount, note = _compensation_terms(ticket, amount=compensation, note=note, field="compensation")
+    return ReshipTerms(parts, note, amount)
+
+
+def preview_reship(*, ticket_id: int, actor, lines, note: str = "", compensation=None) -> ReshipTerms:
+    """What `reship_ticket` would do, changing nothing (the confirmation step when money moves too)."""
+    require_role(actor, OPS)
+    return _reship_terms(read_ticket(ticket_id), lines=lines, note=note, compensation=compensation)
+
+
+@transaction.atomic
+def reship_ticket(*, ticket_id: int, actor, lines, note: str = "", compensation=None) -> Ticket:
+    """Send the missing or broken parts again (SPEC §5, §9): the warehouse gets an outbound request (it
+    subscribes to RESHIP). Alone, the ticket waits for the parts to go out and the buyer to confirm them,
+    as an exchange does. With compensation beside it, the ticket is settled with that amount through
+    finance, and the parts go out on their own."""
+    require_role(actor, OPS)
+    ticket = lock_ticket(ticket_id)
+    terms = _reship_terms(ticket, lines=lines, note=note, compensation=compensation)
+    now = clock.now()
+    changes = {"reship": [None, [[part.ticket_line.order_line.line_id, part.quantity] for part in terms.parts]]}
+    if terms.compensation is not None:
+        _settle_with_compensation(ticket, actor=actor, amount=terms.compensation, note=terms.note)
+        before = ticket.status
+    else:  # the parts are the remedy: nothing is refunded
+        before = move(ticket, EventKind.RESHIP)
+        changes["refund_amount"] = [str(ticket.refund_amount), str(ZERO)]
+        ticket.refund_amount = ticket.service_fee = ticket.shipping_refund = ZERO
+        ticket.coupon_refund = ticket.virtual_currency_refund = ZERO
+        ticket.approved_at = ticket.reviewed_at = now
+        ticket.reviewer, ticket.finance_rejection_reason = actor, ""
+    # A shipment is due now (a second re-ship after a send-back ships again).
+    ticket.reship_requested_at, ticket.replacement_shipped_at, ticket.confirm_deadline = now, None, None
+    save_status(ticket, "reship_requested_at", "replacement_shipped_at", "confirm_deadline", "approved_at",
+                "reviewed_at", "reviewer", "finance_rejection_reason", "refund_amount", "service_fee",
+                "shipping_refund", "coupon_refund", "virtual_currency_refund")
+    record_event(ticket, EventKind.RESHIP, actor=actor, before=before, reason=terms.note, changes=changes)
     return ticket
 
 
