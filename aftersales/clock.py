@@ -37,3 +37,15 @@ def parse_moment(text: str | None) -> dt.datetime:
     if moment is None or moment.tzinfo is None:
         raise ValueError("--now takes an ISO 8601 time with its offset, e.g. 2026-11-30T09:00:00+08:00")
     return moment
+
+
+def add_business_days(moment: dt.datetime, days: int) -> dt.datetime:
+    """``moment`` plus ``days`` working days (Monday to Friday), in the moment's own time zone: a refund
+    paid on Friday evening with 3 business days arrives by Wednesday evening. Public holidays are not
+    known here."""
+    moment = timezone.localtime(moment)
+    while days > 0:
+        moment += dt.timedelta(days=1)
+        if moment.weekday() < 5:
+            days -= 1
+    return moment

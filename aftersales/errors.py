@@ -42,6 +42,12 @@ class NotAllowed(DomainError):
     status, code = 403, "not_allowed"
 
 
+class OwnReview(NotAllowed):
+    """Four eyes on money: who decided a claim does not also pay it."""
+
+    code = "own_review"
+
+
 class NotFound(DomainError):
     status, code = 404, "not_found"
 

@@ -55,6 +55,8 @@ DEFAULTS: dict[str, tuple[Decimal, str, str, str]] = {
     "compensation_cap_below": (Decimal(500), "amount", "The compensation cap applies to items paid under this amount", "[004]"),
     "auto_approve_max_amount": (Decimal(500), "amount", "Refund-only claims on unshipped orders up to this amount are approved automatically", "[001]"),
     "logistics_first_reply_minutes": (Decimal(5), "minutes", "Logistics problems: first reply within this many minutes", "[001]"),
+    "self_approval_max_amount": (Decimal(0), "amount", "The ops reviewer of a claim may also approve its refund up to this amount (0: never; a small shop with one person raises it)", "issue #11"),
+    "refund_arrival_business_days": (Decimal(3), "count", "A refund reaches the buyer at most this many business days after it is paid", "[000]"),
     "refund_retry_minutes": (Decimal(15), "minutes", "A refund still not executed after this long is queued again", "ops"),
     "logistics_resolution_hours": (Decimal(48), "hours", "Logistics problems: resolved within this many hours", "[001]"),
 }

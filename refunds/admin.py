@@ -3,16 +3,26 @@
 The ticket page belongs to tickets; finance's buttons are added here by subclassing its admin and
 registering it again, so the arrow points from refunds to tickets."""
 
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+from decimal import Decimal
 
-from aftersales.admin import ReadOnlyAdmin
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.db.models import Count, Prefetch, Sum, Value
+from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from rangefilter.filters import NumericRangeFilter
+
+from aftersales.admin import CappedCountPaginator, ReadOnlyAdmin
 from aftersales.roles import FINANCE, in_group
 from refunds import services
-from refunds.models import Refund
+from refunds.models import Refund, RefundQueueTicket
 from tickets import panel
-from tickets.admin import TicketAdmin
-from tickets.models import Ticket
+from tickets.admin import AppliedRangeFilter, BulkTicketActions, TicketAdmin, due_in_words, short_time
+from tickets.models import Ticket, TicketLine
 
 
 @admin.register(Refund)
@@ -22,6 +32,136 @@ class RefundAdmin(ReadOnlyAdmin):
     search_fields = ["=ticket__ticket_no", "=gateway_reference"]
     list_select_related = ["ticket"]
     show_full_result_count = False
+
+
+class EscalatedFilter(admin.SimpleListFilter):
+    title = _("escalated")
+    parameter_name = "escalated"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("escalated")), ("no", _("not escalated"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(escalated_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(RefundQueueTicket)
+class RefundQueueAdmin(BulkTicketActions, admin.ModelAdmin):
+    """Finance's queue (SPEC §8, seed 001): each approved refund with its goods line by line and what else
+    goes back, the oldest decision first; approve a selection (shown with the count and the total, asked
+    once) or send it back to ops with a reason. The ticket page has the same two actions."""
+
+    list_display = ["ticket_link", "applied_at", "reviewed", "goods", "extras", "refund_total", "due"]
+    list_filter = [("created_at", AppliedRangeFilter), "shop", ("refund_amount", NumericRangeFilter), EscalatedFilter]
+    search_fields = ["=ticket_no", "=order__order_no"]
+    search_help_text = _("a ticket no or an order no")
+    list_select_related = ["shop", "reviewer", "buyer"]
+    list_per_page = 50
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    # The refund's due time counts from the approval (or the goods' arrival): due first is oldest first.
+    ordering = ["next_deadline_at", "id"]
+    actions = ["finance_approve_selected", "finance_send_back_selected"]
+    change_list_template = "admin/refunds/refundqueueticket/change_list.html"
+
+    def get_queryset(self, request):
+        return (super().get_queryset(request)
+                .filter(status=Ticket.Status.AWAITING_REFUND, approved_at__isnull=False, refund_requested_at__isnull=True)
+                .prefetch_related(Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")
+                                           .order_by("pk"))))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_finance_permission(self, request):
+        return in_group(request.user, FINANCE)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("ticket no"), ordering="ticket_no")
+    def ticket_link(self, ticket):
+        return format_html('<a href="{}">{}</a>', reverse("admin:tickets_ticket_change", args=[ticket.pk]),
+                           ticket.ticket_no)
+
+    @admin.display(description=_("applied at"), ordering="created_at")
+    def applied_at(self, ticket):
+        return short_time(ticket.created_at)
+
+    @admin.display(description=_("reviewed by ops"), ordering="reviewed_at")
+    def reviewed(self, ticket):
+        who = ticket.reviewer.get_username() if ticket.reviewer_id else _("the system")
+        return format_html("{} · {}", short_time(ticket.reviewed_at or ticket.approved_at), who)
+
+    @admin.display(description=_("goods: unit price × quantity = refund"))
+    def goods(self, ticket):
+        return format_html('<table class="queue-lines">{}</table>', format_html_join(
+            "", '<tr><td>{}</td><td class="num">{} × {}</td><td class="num">{}</td></tr>',
+            ((line.order_line.product_name, line.order_line.unit_price, line.quantity, line.refund_amount)
+             for line in ticket.lines.all())))
+
+    @admin.display(description=_("also refunded"))
+    def extras(self, ticket):
+        parts = [(label, value) for label, value in (
+            (_("shipping"), ticket.shipping_refund), (_("coupon back"), ticket.coupon_refund),
+            (_("points back"), ticket.virtual_currency_refund), (_("service fee kept"), ticket.service_fee))
+            if value]
+        if ticket.is_compensation:
+            parts.insert(0, (_("compensation"), ticket.refund_amount))
+        return format_html_join(mark_safe("<br>"), "{} {}", parts) if parts else "—"
+
+    @admin.display(description=_("refund"), ordering="refund_amount")
+    def refund_total(self, ticket):
+        return format_html('<strong class="num">{}</strong>', ticket.refund_amount)
+
+    @admin.display(description=_("due"), ordering="next_deadline_at")
+    def due(self, ticket):
+        if ticket.escalated_at:
+            return format_html('{} <span title="{}">⚑</span>', due_in_words(ticket), _("escalated"))
+        return due_in_words(ticket)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, {"title": _("Refunds to approve"), **(extra_context or {})})
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:  # the selection's count and total, above the rows
+            response.context_data["queue_totals"] = changelist.queryset.order_by().aggregate(
+                count=Count("pk"), total=Coalesce(Sum("refund_amount"), Value(Decimal("0.00"))))
+        return response
+
+    @admin.action(description=_("Approve the refunds (finance)"), permissions=["finance"])
+    def finance_approve_selected(self, request, queryset):
+        def amount(pk):
+            return services.preview_finance_approval(ticket_id=pk, actor=request.user).refund_amount
+
+        asked = self._confirm_bulk(request, queryset, "finance_approve_selected", amount,
+                                   _("Pay the refunds of these tickets?"))
+        if asked is not None:
+            return asked
+        self._each(request, queryset, lambda pk: services.finance_approve_ticket(ticket_id=pk, actor=request.user))
+        return None
+
+    @admin.action(description=_("Send back to ops (with a reason)"), permissions=["finance"])
+    def finance_send_back_selected(self, request, queryset):
+        """Its own page and form: the reason typed there, and Enter, can only send back."""
+        form = panel.SendBackForm(request.POST if request.POST.get("confirmed") == "yes" else None)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/refunds/refundqueueticket/send_back.html", {
+                **self.admin_site.each_context(request), "title": _("Send these tickets back to ops?"),
+                "opts": self.model._meta, "form": form, "tickets": queryset.values_list("ticket_no", flat=True),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
+        self._each(request, queryset, lambda pk: services.finance_reject_ticket(
+            ticket_id=pk, actor=request.user, reason=form.cleaned_data["reason"]))
+        return None
 
 
 class TicketWithFinanceAdmin(TicketAdmin):

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.history import tracked
+from tickets.models import Ticket
 
 # A refund that has not failed: pending, in progress or paid. At most one per ticket (the database holds
 # it); while one is live, nobody may ask for another.
@@ -58,6 +59,16 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.amount} for {self.ticket}"
+
+
+class RefundQueueTicket(Ticket):
+    """Finance's work queue (SPEC §8, seed 001): the tickets ops approved whose refund finance has not yet
+    sent. The same rows as tickets, shown as finance reads them (refunds.admin.RefundQueueAdmin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("refund to approve")
+        verbose_name_plural = _("refunds to approve")
 
 
 class GatewayPayout(models.Model):

@@ -8,8 +8,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from aftersales import clock
-from aftersales.errors import Conflict
+from aftersales.errors import Conflict, OwnReview
 from aftersales.roles import FINANCE, require_role
+from policies import services as policies
 from refunds.execution import execute_refund
 from refunds.models import Refund
 from refunds.tasks import execute_refund_task
@@ -25,6 +26,7 @@ def finance_approve_ticket(*, ticket_id: int, actor) -> Ticket:
     (double click, two users) finds the refund under way and is refused with 409."""
     require_role(actor, FINANCE)
     ticket = tickets.record_finance_approval(ticket_id=ticket_id, actor=actor)
+    check_four_eyes(ticket, actor)  # on the locked ticket; refused, the approval above is undone
     request_refund(ticket=ticket, actor=actor)
     return ticket
 
@@ -33,7 +35,21 @@ def preview_finance_approval(*, ticket_id: int, actor) -> Ticket:
     """The ticket whose refund `finance_approve_ticket` would send now (its amount, for the confirmation
     step); refuses what it would refuse, changing nothing."""
     require_role(actor, FINANCE)
-    return tickets.check_finance_approval(ticket_id=ticket_id)
+    ticket = tickets.check_finance_approval(ticket_id=ticket_id)
+    check_four_eyes(ticket, actor)
+    return ticket
+
+
+def check_four_eyes(ticket: Ticket, actor) -> None:
+    """Who decided a claim does not also pay it (superusers included): another finance user approves.
+    A small shop where one person does both raises the policy "self_approval_max_amount" (0: never)."""
+    if ticket.reviewer_id is None or ticket.reviewer_id != actor.pk:
+        return
+    allowed = policies.current()["self_approval_max_amount"]
+    if allowed > 0 and ticket.refund_amount <= allowed:
+        return
+    raise OwnReview(_("You reviewed this ticket, so another finance user approves its refund (four eyes on "
+                      "money)."))
 
 
 @transaction.atomic
@@ -69,5 +85,5 @@ def request_refund(*, ticket: Ticket, actor) -> Refund:
     return refund
 
 
-__all__ = ["execute_refund", "finance_approve_ticket", "finance_reject_ticket", "preview_finance_approval",
+__all__ = ["check_four_eyes", "execute_refund", "finance_approve_ticket", "finance_reject_ticket", "preview_finance_approval",
            "refund_auto_approved", "request_refund"]

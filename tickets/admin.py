@@ -32,6 +32,14 @@ from tickets import panel, presenters, selectors, services
 from tickets.models import EventKind, ReplyTemplate, Ticket
 
 
+class AppliedRangeFilter(DateRangeFilter):
+    """The claim's date range, by the name staff know it by ("applied at", not the column's name)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("applied at")
+
+
 class ApprovedFilter(admin.SimpleListFilter):
     title = _("approved by review")
     parameter_name = "approved"
@@ -94,15 +102,49 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # "nothing due" sorts last, as NU
 SEARCH_CAP = 1000
 
 
+class BulkTicketActions:
+    """Bulk actions over tickets on a list: each ticket through its service, refusals named."""
+
+    def _confirm_bulk(self, request, queryset, action: str, amount_of, title):
+        """A bulk action that moves money first shows each ticket with its amount (or why it would be
+        refused), the count and the total, and asks once; None once confirmed."""
+        if request.POST.get("confirmed") == "yes":
+            return None
+        rows, total = [], Decimal("0.00")
+        for pk, ticket_no in queryset.values_list("pk", "ticket_no"):
+            try:
+                value = amount_of(pk)
+                rows.append((ticket_no, value, ""))
+                total += value
+            except DomainError as exc:
+                rows.append((ticket_no, None, exc.detail))
+        doable = [row for row in rows if row[1] is not None]
+        return TemplateResponse(request, "admin/tickets/ticket/confirm_bulk.html", {
+            **self.admin_site.each_context(request), "title": title, "opts": self.model._meta, "action": action,
+            "rows": rows, "count": len(doable), "total": total,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
+
+    def _each(self, request, queryset, action) -> None:
+        done = 0
+        for pk, ticket_no in queryset.values_list("pk", "ticket_no"):
+            try:
+                action(pk)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{ticket_no}: {exc.detail}", messages.WARNING)
+        if done:
+            self.message_user(request, _("%(n)d ticket(s) done.") % {"n": done}, messages.SUCCESS)
+
+
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(BulkTicketActions, admin.ModelAdmin):
     list_display = ["ticket_no", "order_no", "shop_name", "type", "refund", "applied_at", "due",
                     "reviewed", "order_placed_at", "status_badge"]
     list_display_links = ["ticket_no"]
     # Each user may hide, reorder and freeze these (aftersales.preferences); the ticket no always shows.
     COLUMNS = "tickets.ticket"
     FIXED_COLUMNS = ("ticket_no",)
-    list_filter = ["status", AttentionFilter, MineFilter, "type", ("created_at", DateRangeFilter),
+    list_filter = ["status", AttentionFilter, MineFilter, "type", ("created_at", AppliedRangeFilter),
                    ("order__placed_at", DateRangeFilter), ApprovedFilter, "shop"]
     search_fields = ["ticket_no"]  # the search itself: get_search_results (partial, indexed, four sources)
     search_help_text = _("part of a ticket no, order no, buyer account or tracking no")
@@ -165,15 +207,15 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("order placed at"), ordering="order__placed_at")
     def order_placed_at(self, ticket):
-        return _short_time(ticket.order.placed_at)
+        return short_time(ticket.order.placed_at)
 
     @admin.display(description=_("applied at"), ordering="created_at")
     def applied_at(self, ticket):
-        return _short_time(ticket.created_at)
+        return short_time(ticket.created_at)
 
     @admin.display(description=_("reviewed at"), ordering="reviewed_at")
     def reviewed(self, ticket):
-        return _short_time(ticket.reviewed_at)
+        return short_time(ticket.reviewed_at)
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, ticket):
@@ -191,14 +233,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("due"), ordering=F("next_deadline_at").asc(nulls_last=True))
     def due(self, ticket):
-        if ticket.next_deadline_at is None:
-            return "—"
-        left = ticket.next_deadline_at - clock.now()
-        kind = ticket.get_next_deadline_kind_display()
-        if left.total_seconds() < 0:
-            return format_html('<span class="overdue" style="color:#b91c1c;font-weight:700" title="{}">{} {}</span>',
-                               kind, _("overdue"), presenters.span(-left))
-        return format_html('<span title="{}">{} {}</span>', kind, _("in"), presenters.span(left))
+        return due_in_words(ticket)
 
     # per-user columns
 
@@ -300,36 +335,6 @@ class TicketAdmin(admin.ModelAdmin):
         self._each(request, queryset, lambda pk: services.approve_ticket(ticket_id=pk, actor=request.user))
         return None
 
-    def _confirm_bulk(self, request, queryset, action: str, amount_of, title):
-        """A bulk action that moves money first shows each ticket with its amount (or why it would be
-        refused), the count and the total, and asks once; None once confirmed."""
-        if request.POST.get("confirmed") == "yes":
-            return None
-        rows, total = [], Decimal("0.00")
-        for pk, ticket_no in queryset.values_list("pk", "ticket_no"):
-            try:
-                value = amount_of(pk)
-                rows.append((ticket_no, value, ""))
-                total += value
-            except DomainError as exc:
-                rows.append((ticket_no, None, exc.detail))
-        doable = [row for row in rows if row[1] is not None]
-        return TemplateResponse(request, "admin/tickets/ticket/confirm_bulk.html", {
-            **self.admin_site.each_context(request), "title": title, "opts": self.model._meta, "action": action,
-            "rows": rows, "count": len(doable), "total": total,
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
-
-    def _each(self, request, queryset, action) -> None:
-        done = 0
-        for pk, ticket_no in queryset.values_list("pk", "ticket_no"):
-            try:
-                action(pk)
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{ticket_no}: {exc.detail}", messages.WARNING)
-        if done:
-            self.message_user(request, _("%(n)d ticket(s) done.") % {"n": done}, messages.SUCCESS)
-
     # the review panel on the detail page
 
     def get_urls(self):
@@ -402,7 +407,19 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 
-def _short_time(value):
+def due_in_words(ticket: Ticket):
+    """"in 3 h 20 min", or "overdue 2 d 5 h" in red: what a queue's due column says."""
+    if ticket.next_deadline_at is None:
+        return "—"
+    left = ticket.next_deadline_at - clock.now()
+    kind = ticket.get_next_deadline_kind_display()
+    if left.total_seconds() < 0:
+        return format_html('<span class="overdue" style="color:#b91c1c;font-weight:700" title="{}">{} {}</span>',
+                           kind, _("overdue"), presenters.span(-left))
+    return format_html('<span title="{}">{} {}</span>', kind, _("in"), presenters.span(left))
+
+
+def short_time(value):
     """"11-26 21:06" in the list (the year on hover): three time columns must fit beside the rest."""
     if not value:
         return "—"

@@ -161,6 +161,9 @@ class Ticket(models.Model):
             # The ops queue's default order: what is due first (NULLs, nothing due, last), then by id.
             models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_due"),
             models.Index(fields=["assignee", "next_deadline_at"], name="ticket_queue_assignee"),
+            # A date range on the queue: the range's tickets with their due times, read from the index
+            # alone (the page's ids first: aftersales.admin.CappedCountPaginator.page).
+            models.Index(fields=["created_at", "next_deadline_at", "id"], name="ticket_queue_applied"),
             # The queue's markers, each a small partial index in the queue's order, so filtering by one
             # (and counting it) reads only the tickets that carry it, however many tickets there are.
             models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_sent_back",

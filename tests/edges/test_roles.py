@@ -18,7 +18,7 @@ SEES = {
     "ops": {"orders/buyer", "orders/order", "orders/shop", "policies/policy", "reasons/reason", "refunds/refund",
             "tickets/replytemplate", "tickets/ticket", "warehouse/inbound", "warehouse/outbound"},
     "finance": {"orders/buyer", "orders/order", "orders/shop", "policies/policy", "reasons/reason",
-                "refunds/refund", "tickets/ticket"},
+                "refunds/refund", "refunds/refundqueueticket", "tickets/ticket"},
     "warehouse": {"orders/buyer", "orders/order", "orders/shop", "tickets/ticket", "warehouse/inbound",
                   "warehouse/outbound"},
 }

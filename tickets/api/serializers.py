@@ -4,7 +4,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from aftersales import clock
 from aftersales.api import MoneyField
+from policies import services as policies
 from tickets.models import Ticket
 
 
@@ -76,6 +78,12 @@ class TicketSummaryOutput(serializers.Serializer):
     rejection_reason = serializers.CharField()
 
 
+def _latest_refund(ticket):
+    """The ticket's latest refund (prefetched with the ticket), or None."""
+    refunds = sorted(ticket.refunds.all(), key=lambda r: r.pk)
+    return refunds[-1] if refunds else None
+
+
 class TicketOutput(TicketSummaryOutput):
     """The buyer's detail: what was decided, where to send the goods, what moved, and the timeline."""
 
@@ -92,6 +100,10 @@ class TicketOutput(TicketSummaryOutput):
     return_deadline = serializers.DateTimeField(allow_null=True)
     confirm_deadline = serializers.DateTimeField(allow_null=True)
     refund_status = serializers.SerializerMethodField()
+    refund_paid_at = serializers.SerializerMethodField()
+    refund_expected_by = serializers.SerializerMethodField(
+        help_text="once the refund is paid: when the money reaches the original payment method at the latest "
+                  "(policy refund_arrival_business_days, business days after payment)")
     photos = PhotoOutput(many=True)
     shipments = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
@@ -103,8 +115,22 @@ class TicketOutput(TicketSummaryOutput):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_refund_status(self, ticket):
-        refunds = sorted(ticket.refunds.all(), key=lambda r: r.pk)
-        return refunds[-1].status if refunds else None
+        refund = _latest_refund(ticket)
+        return refund.status if refund else None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_refund_paid_at(self, ticket):
+        refund = _latest_refund(ticket)
+        paid = refund is not None and refund.status == "succeeded" and refund.finished_at
+        return serializers.DateTimeField().to_representation(refund.finished_at) if paid else None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_refund_expected_by(self, ticket):
+        refund = _latest_refund(ticket)
+        if refund is None or refund.status != "succeeded" or not refund.finished_at:
+            return None
+        days = policies.current().count("refund_arrival_business_days")
+        return serializers.DateTimeField().to_representation(clock.add_business_days(refund.finished_at, days))
 
     @extend_schema_field(ShipmentOutput(many=True))
     def get_shipments(self, ticket):
