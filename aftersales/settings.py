@@ -136,6 +136,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# Redis hands a message not acknowledged within the visibility timeout to another worker: it stays well
+# above the refund task's hard time limit and its retries' countdowns, so a slow run is not run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)}
+
+# Refunds (docs/design.md, "Paying refunds"): the payment provider's adapter (a class path), and for the
+# HTTP sandbox its address and the socket timeout of every call. A run of the refund task is killed after
+# REFUND_TASK_TIME_LIMIT seconds; its lease on the refund lasts as long.
+REFUND_GATEWAY = env("REFUND_GATEWAY", default="refunds.sandbox.InProcessGateway")
+REFUND_GATEWAY_URL = env("REFUND_GATEWAY_URL", default="http://127.0.0.1:8765")
+REFUND_GATEWAY_TIMEOUT = env.float("REFUND_GATEWAY_TIMEOUT", default=10.0)
+REFUND_TASK_TIME_LIMIT = env.int("REFUND_TASK_TIME_LIMIT", default=60)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

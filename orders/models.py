@@ -99,6 +99,13 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     paid_amount = models.DecimalField(_("paid amount"), max_digits=12, decimal_places=2,
                                       help_text=_("the line's share of the amount paid"))
+    # Written only by refunds (in the transaction that records a refund as paid); orders never reads it to
+    # decide anything. The CHECK below is the last word: no code path can refund a line beyond its price.
+    # db_default too: bulk loaders writing SQL (demo seed_bulk, benches) leave it to the database.
+    refunded_amount = models.DecimalField(_("refunded amount"), max_digits=12, decimal_places=2, default=0,
+                                          db_default=0,
+                                          help_text=_("cash paid back for this line's goods by refunds that "
+                                                      "succeeded (shipping, coupons and points not included)"))
 
     class Meta:
         verbose_name = _("order line")
@@ -110,6 +117,8 @@ class OrderLine(models.Model):
                                    name="order_line_amounts_gte_0"),
             models.CheckConstraint(condition=Q(paid_amount__lte=F("unit_price") * F("quantity")),
                                    name="order_line_paid_not_above_price"),
+            models.CheckConstraint(condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("paid_amount")),
+                                   name="order_line_refunded_within_paid"),
         ]
 
     def __str__(self) -> str:

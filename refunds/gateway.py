@@ -1,23 +1,32 @@
-"""The payment side: refund to the original payment method.
+"""The payment provider, as refunds sees it: refund to the original payment method, and ask what became
+of a refund.
 
-A real provider is called with one idempotency key per refund, so a retried call pays once.
-SimulatedGateway behaves that way against its own ledger table (GatewayPayout); swap it with
-REFUND_GATEWAY in settings.
+Every call carries the refund's idempotency key (its uuid): a provider pays once per key, however often
+it is asked, and refuses the same key with another amount. Errors say what the caller may do next:
+
+- ``GatewayDeclined``: final, the provider refused; nothing was paid and asking again changes nothing.
+- ``GatewayError``: transient, nothing was paid as far as anyone knows; try again later.
+- ``GatewayTimeout`` (a ``GatewayError``): no answer; the money *may* have moved. Ask ``status`` before
+  sending again.
+
+The adapter is chosen with ``REFUND_GATEWAY`` (a class path). The sandbox's two adapters live in
+``refunds.sandbox``; a real provider plugs in with one more class that has these two methods.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
-
-from refunds.models import GatewayPayout
 
 
 class GatewayError(Exception):
     """Transient: the call may be retried with the same key."""
+
+
+class GatewayTimeout(GatewayError):
+    """Ambiguous: no answer came, the money may have moved. Ask ``status`` before sending again."""
 
 
 class GatewayDeclined(Exception):
@@ -30,19 +39,13 @@ class GatewayResult:
     amount: Decimal
 
 
-class SimulatedGateway:
-    def refund(self, *, amount: Decimal, idempotency_key: str, order_no: str) -> GatewayResult:
-        try:
-            with transaction.atomic():
-                payout = GatewayPayout.objects.create(
-                    idempotency_key=idempotency_key, amount=amount, order_no=order_no,
-                    reference=f"RF-{idempotency_key[:8].upper()}-{idempotency_key[-4:].upper()}")
-        except IntegrityError:
-            payout = GatewayPayout.objects.get(idempotency_key=idempotency_key)
-            if payout.amount != amount:
-                raise GatewayDeclined(_("The same key was used for another amount.")) from None
-        return GatewayResult(reference=payout.reference, amount=payout.amount)
+class Gateway(Protocol):
+    def refund(self, *, idempotency_key: str, amount: Decimal, order_no: str) -> GatewayResult:
+        """Pay ``amount`` back for ``order_no``, once per key."""
+
+    def status(self, *, idempotency_key: str) -> GatewayResult | None:
+        """The payment made under this key, or None if the provider paid nothing under it."""
 
 
-def get_gateway():
-    return import_string(getattr(settings, "REFUND_GATEWAY", "refunds.gateway.SimulatedGateway"))()
+def get_gateway() -> Gateway:
+    return import_string(settings.REFUND_GATEWAY)()

@@ -2,9 +2,10 @@
 
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.history import tracked
@@ -33,7 +34,15 @@ class Refund(models.Model):
                             help_text=_("the gateway's idempotency key: one key, one payment"))
     ticket = models.ForeignKey("tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT,
                                related_name="refunds")
-    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2,
+                                 help_text=_("cash to the original payment method: the goods (lines) plus shipping"))
+    # The parts beside the lines (refunds.breakdown): shipping is in the cash amount, the coupon and the
+    # points go back in kind and are not.
+    shipping = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2, default=0)
+    coupon = models.DecimalField(_("coupon"), max_digits=12, decimal_places=2, default=0,
+                                 help_text=_("given back in kind, not in the cash amount"))
+    virtual_currency = models.DecimalField(_("virtual currency"), max_digits=12, decimal_places=2, default=0,
+                                           help_text=_("given back in kind, not in the cash amount"))
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True,
                                      blank=True, on_delete=models.PROTECT, related_name="+",
@@ -43,6 +52,12 @@ class Refund(models.Model):
     gateway_reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True,
+                                         help_text=_("last handed to the queue; empty: not yet (the dispatcher "
+                                                     "sends it)"))
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True,
+                                            help_text=_("a worker is calling the gateway until then; after it, "
+                                                        "reconciliation asks the gateway what happened"))
 
     objects = RefundQuerySet.as_manager()
 
@@ -50,8 +65,17 @@ class Refund(models.Model):
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The dispatcher and the reconciliation read only refunds not finished: small partial indexes.
+            models.Index(fields=["created_at"], name="refund_undispatched",
+                         condition=Q(status="pending", dispatched_at__isnull=True)),
+            models.Index(fields=["status", "lease_expires_at"], name="refund_unfinished",
+                         condition=Q(status__in=["pending", "in_progress"])),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_gte_0"),
+            models.CheckConstraint(condition=Q(shipping__gte=0, shipping__lte=F("amount"), coupon__gte=0,
+                                               virtual_currency__gte=0), name="refund_parts_within_amount"),
             # At most one refund per ticket that is not a failure: the database refuses a second.
             models.UniqueConstraint(fields=["ticket"], condition=LIVE,
                                     name="one_live_refund_per_ticket"),
@@ -71,8 +95,73 @@ class RefundQueueTicket(Ticket):
         verbose_name_plural = _("refunds to approve")
 
 
+class RefundLine(models.Model):
+    """The goods part of a refund, per order line: what goes against the line's cap
+    (``OrderLine.refunded_amount``) when the refund succeeds. Written with the refund, never changed."""
+
+    refund = models.ForeignKey(Refund, verbose_name=_("refund"), on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
+                                   related_name="refund_lines")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="refund_line_amount_gte_0"),
+            models.UniqueConstraint(fields=["refund", "order_line"], name="one_refund_line_per_order_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} for line {self.order_line_id}"
+
+
+class RefundAttempt(models.Model):
+    """One call to the gateway and how it ended: history, never edited (the app refuses, and so does a
+    PostgreSQL trigger). Finance and support read it to see what the provider was asked and said."""
+
+    class Call(models.TextChoices):
+        REFUND = "refund", _("refund")
+        STATUS = "status", _("status check")
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", _("paid")
+        DECLINED = "declined", _("declined")
+        TRANSIENT_ERROR = "transient_error", _("transient error")
+        TIMEOUT = "timeout", _("no answer (money may have moved)")
+        NOT_FOUND = "not_found", _("not paid (status check)")
+
+    refund = models.ForeignKey(Refund, verbose_name=_("refund"), on_delete=models.PROTECT, related_name="gateway_attempts")
+    at = models.DateTimeField(_("at"))
+    call = models.CharField(_("call"), max_length=8, choices=Call)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome)
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"))
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("gateway attempt")
+        verbose_name_plural = _("gateway attempts")
+        ordering = ["at", "pk"]
+        triggers = [pgtrigger.Protect(name="refund_attempt_append_only",
+                                      operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.call} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RuntimeError("Gateway attempts are history and cannot be edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Gateway attempts are history and cannot be deleted.")
+
+
 class GatewayPayout(models.Model):
-    """The simulated payment provider's ledger: what it paid, once per idempotency key."""
+    """The sandbox payment provider's ledger (refunds.sandbox): what it paid, once per idempotency key.
+    A real provider keeps its own; one row here is one movement of money."""
 
     idempotency_key = models.UUIDField(_("idempotency key"), unique=True)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)

@@ -1,8 +1,8 @@
-"""Reads for finance."""
+"""Reads for finance, and the refunds the dispatcher and the reconciliation pick up."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from policies import services as policies
 from refunds.models import Refund
@@ -18,8 +18,23 @@ def list_tickets_for_finance() -> QuerySet[Ticket]:
         Exists(under_way))
 
 
-def list_stuck_refunds(*, now: datetime) -> QuerySet[Refund]:
-    """Refunds still pending or in progress after the policy's retry delay: their message was lost, or
-    the worker running them died."""
-    return Refund.objects.filter(status__in=[Refund.Status.PENDING, Refund.Status.IN_PROGRESS],
-                                 created_at__lt=now - policies.current().minutes("refund_retry_minutes"))
+def list_refunds_to_dispatch(*, created_before: datetime) -> QuerySet[Refund]:
+    """Refunds never handed to a worker (the broker was down when they were approved), oldest first."""
+    return Refund.objects.filter(status=Refund.Status.PENDING, dispatched_at__isnull=True,
+                                 created_at__lt=created_before).order_by("created_at", "pk")
+
+
+def list_refunds_to_reconcile(*, now: datetime, lease_grace: timedelta) -> QuerySet[Refund]:
+    """Refunds a worker or the broker lost:
+
+    - pending after the policy's retry delay since they were last handed to the queue (or created, if
+      never): their message was lost;
+    - in progress with no run holding them for ``lease_grace`` past their lease: the worker died, or the
+      task gave up retrying. (A run that got no answer gives its lease back; the grace leaves the task's
+      own retry, its backoff, the first go.)"""
+    retry_before = now - policies.current().minutes("refund_retry_minutes")
+    pending = Q(status=Refund.Status.PENDING) & (
+        Q(dispatched_at__lt=retry_before) | Q(dispatched_at__isnull=True, created_at__lt=retry_before))
+    abandoned = Q(status=Refund.Status.IN_PROGRESS) & (
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now - lease_grace))
+    return Refund.objects.filter(pending | abandoned).order_by("pk")

@@ -4,6 +4,8 @@ Tickets sit upstream: these services call the ticket's own doors (`tickets.servi
 their transaction; tickets never calls back. A refund-only claim approved by the system reaches us as
 an AUTO_APPROVE timeline event (`refunds.apps` subscribes; docs/design.md)."""
 
+from functools import partial
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -11,9 +13,10 @@ from aftersales import clock
 from aftersales.errors import Conflict, OwnReview
 from aftersales.roles import FINANCE, require_role
 from policies import services as policies
+from refunds.breakdown import refund_parts
 from refunds.execution import execute_refund
-from refunds.models import Refund
-from refunds.tasks import execute_refund_task
+from refunds.models import Refund, RefundLine
+from refunds.tasks import dispatch_refund
 from tickets import services as tickets
 from tickets.models import Ticket, TimelineEvent
 
@@ -70,18 +73,24 @@ def refund_auto_approved(event: TimelineEvent) -> Refund:
 
 
 def request_refund(*, ticket: Ticket, actor) -> Refund:
-    """Record the refund for a locked ticket and queue its execution after commit.
+    """Record the refund for a locked ticket, with its parts (refunds.breakdown), and queue its execution
+    after commit.
 
     The database holds at most one live refund per ticket; a second request (two finance users, a
     retried request) hits that constraint and is refused.
     """
+    parts = refund_parts(ticket)
     try:
         with transaction.atomic():
             refund = Refund.objects.create(ticket=ticket, amount=ticket.refund_amount, requested_by=actor,
-                                           created_at=clock.now())
+                                           created_at=clock.now(), shipping=parts.shipping, coupon=parts.coupon,
+                                           virtual_currency=parts.virtual_currency)
     except IntegrityError:
         raise Conflict(_("A refund for this ticket is already under way.")) from None
-    transaction.on_commit(lambda: execute_refund_task.delay(refund.pk))
+    RefundLine.objects.bulk_create(RefundLine(refund=refund, order_line_id=order_line_id, amount=amount)
+                                   for order_line_id, amount in parts.lines)
+    # Never raises: with the broker down the approval stands and the dispatcher sends the refund later.
+    transaction.on_commit(partial(dispatch_refund, refund.pk))
     return refund
 
 

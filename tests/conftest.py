@@ -79,11 +79,12 @@ def pytest_report_header(config):
 REFERENCE_DATA = ["aftersales.migrations.0002_roles:create_roles", "policies.migrations.0002_defaults:install_defaults",
                   "reasons.migrations.0002_defaults:install_defaults", "tickets.migrations.0002_periodic_tasks:install",
                   "refunds.migrations.0003_refund_requested_and_requeue_schedule:install",
+                  "refunds.migrations.0007_backfill_parts_and_schedules:install",
                   *(f"{app}.migrations.{name}:grant" for app, name in (
                       ("orders", "0002_role_permissions"), ("reasons", "0003_role_permissions"),
                       ("policies", "0003_role_permissions"), ("tickets", "0004_role_permissions"),
                       ("refunds", "0004_role_permissions"), ("warehouse", "0002_role_permissions"),
-                      ("warehouse", "0006_outbound_request_permissions"), ("refunds", "0007_refund_queue_permissions"))),
+                      ("warehouse", "0006_outbound_request_permissions"), ("refunds", "0009_refund_queue_permissions"))),
                   "tickets.migrations.0010_reply_template_library:install"]
 
 

@@ -12,5 +12,5 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("refunds", "0006_refund_queue"), ("refunds", "0004_role_permissions")]
+    dependencies = [("refunds", "0008_refund_queue"), ("refunds", "0004_role_permissions")]
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

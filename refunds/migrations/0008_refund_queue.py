@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('refunds', '0005_verbose_names'),
+        ('refunds', '0007_backfill_parts_and_schedules'),
         ('tickets', '0013_queue_applied_index'),
     ]
 

@@ -1,0 +1,56 @@
+"""What a refund is made of: goods per order line, shipping, and the coupon and points given back in kind.
+
+The ticket says how much cash goes back (``refund_amount`` = goods + shipping − service fee) and what
+shipping it includes; the service fee is taken off the goods, never off shipping (ops lowers the amount
+for the goods' state or handling, and shipping is a fee the shop collected whole). The goods part is
+split over the claimed lines in proportion to each line's claimed amount, to the cent, so no line gets
+more than its ticket line claims. Only the goods part counts against a line's cap
+(``OrderLine.refunded_amount <= paid_amount``): shipping was never part of a line's paid amount, and the
+coupon and points are not cash.
+
+Pure arithmetic on Decimals, so the data migration that backfilled existing refunds splits them exactly
+as new ones are split.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from aftersales.money import ZERO, allocate, money
+
+
+@dataclass(frozen=True)
+class Split:
+    shipping: Decimal
+    lines: list[Decimal]  # in the order of the claimed amounts given
+
+
+def split_refund(*, amount: Decimal, shipping: Decimal, line_amounts: list[Decimal]) -> Split:
+    """Split a cash ``amount`` into shipping (at most ``shipping``) and goods over ``line_amounts``.
+
+    Raises ValueError when the goods part is more than the lines claim: a refund never pays a line more
+    than its claim."""
+    amount = money(amount)
+    shipping_part = min(money(shipping), amount)
+    goods = amount - shipping_part
+    if goods > sum(line_amounts, ZERO):
+        raise ValueError(f"{goods} of goods is more than the lines claim ({sum(line_amounts, ZERO)}).")
+    if not line_amounts:
+        return Split(shipping_part, [])
+    return Split(shipping_part, allocate(goods, line_amounts))
+
+
+@dataclass(frozen=True)
+class Parts:
+    shipping: Decimal
+    coupon: Decimal
+    virtual_currency: Decimal
+    lines: list[tuple[int, Decimal]]  # (order line pk, goods amount)
+
+
+def refund_parts(ticket) -> Parts:
+    """The parts of the refund a ticket asks for now, from its amounts and its claimed lines."""
+    claimed = list(ticket.lines.order_by("pk").values_list("order_line_id", "refund_amount"))
+    split = split_refund(amount=ticket.refund_amount, shipping=ticket.shipping_refund,
+                         line_amounts=[amount for _, amount in claimed])
+    return Parts(split.shipping, money(ticket.coupon_refund), money(ticket.virtual_currency_refund),
+                 [(order_line_id, amount) for (order_line_id, _), amount in zip(claimed, split.lines, strict=True)])
