@@ -5,9 +5,10 @@ registering it again, so the arrow points from refunds to tickets."""
 
 from decimal import Decimal
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, Prefetch, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -16,22 +17,116 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import NumericRangeFilter
 
-from aftersales.admin import CappedCountPaginator, ReadOnlyAdmin
+from aftersales.admin import CappedCountPaginator, ReadOnlyAdmin, ReadOnlyInline
+from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, in_group
 from refunds import services
-from refunds.models import Refund, RefundQueueTicket
+from refunds.models import Refund, RefundAttempt, RefundLine, RefundQueueTicket
 from tickets import panel
 from tickets.admin import AppliedRangeFilter, BulkTicketActions, TicketAdmin, due_in_words, short_time
 from tickets.models import Ticket, TicketLine
 
 
+class RefundLineInline(ReadOnlyInline):
+    model = RefundLine
+    fields = readonly_fields = ["order_line", "amount"]
+    verbose_name_plural = _("goods per order line")
+
+
+class RefundAttemptInline(ReadOnlyInline):
+    model = RefundAttempt
+    fields = readonly_fields = ["at", "call", "outcome", "latency_ms", "error", "gateway_reference"]
+
+
+class NeedsFinanceFilter(admin.SimpleListFilter):
+    """What finance must look at: refunds the gateway refused, and refunds stuck after calls that got no
+    final answer (the provider was down or slow)."""
+
+    title = _("needs finance")
+    parameter_name = "needs"
+
+    def lookups(self, request, model_admin):
+        return [("failed", _("refused by the gateway")), ("stuck", _("under way, calls without an answer"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(status=Refund.Status.FAILED)
+        if self.value() == "stuck":
+            unanswered = RefundAttempt.objects.filter(refund=OuterRef("pk"), outcome__in=[
+                RefundAttempt.Outcome.TRANSIENT_ERROR, RefundAttempt.Outcome.TIMEOUT])
+            return queryset.filter(Exists(unanswered), status__in=[Refund.Status.PENDING, Refund.Status.IN_PROGRESS])
+        return queryset
+
+
+class ManualPaymentForm(forms.Form):
+    reason = forms.CharField(label=_("How the buyer was paid, and why by hand"), max_length=500)
+    reference = forms.CharField(label=_("Transfer reference"), max_length=80, required=False)
+
+
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["ticket", "amount", "status", "attempts", "gateway_reference", "created_at", "finished_at"]
-    list_filter = ["status"]
+    """Every refund with its breakdown and every gateway call; finance sends a stuck one again (same key)
+    or records one the gateway refused as paid by hand (why, who: audited)."""
+
+    list_display = ["ticket", "amount", "status", "attempts", "last_error", "gateway_reference", "created_at",
+                    "finished_at"]
+    list_filter = [NeedsFinanceFilter, "status"]
     search_fields = ["=ticket__ticket_no", "=gateway_reference"]
     list_select_related = ["ticket"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
+    inlines = [RefundLineInline, RefundAttemptInline]
+    actions = ["retry_selected", "mark_paid_manually"]
+    # Compact, so the lines and the gateway calls below stand on the first screen.
+    fieldsets = [
+        (None, {"fields": [("ticket", "status", "amount"), ("shipping", "coupon", "virtual_currency"),
+                           ("requested_by", "created_at", "finished_at"),
+                           ("attempts", "gateway_reference", "failure_reason"), ("paid_manually_by", "manual_reason")]}),
+        (_("idempotency key"), {"classes": ["collapse"], "fields": ["uuid"]}),
+    ]
+    readonly_fields = ["uuid", "ticket", "status", "amount", "shipping", "coupon", "virtual_currency", "requested_by",
+                       "created_at", "attempts", "gateway_reference", "failure_reason", "finished_at",
+                       "paid_manually_by", "manual_reason"]
+
+    def get_queryset(self, request):
+        last_error = RefundAttempt.objects.filter(refund=OuterRef("pk")).exclude(error="").order_by("-at", "-pk")
+        return super().get_queryset(request).annotate(last_error_text=Subquery(last_error.values("error")[:1]))
+
+    def has_finance_permission(self, request):
+        return in_group(request.user, FINANCE)
+
+    @admin.display(description=_("last error"))
+    def last_error(self, refund):
+        return refund.failure_reason or refund.last_error_text or "—"
+
+    @admin.action(description=_("Send again now (same idempotency key)"), permissions=["finance"])
+    def retry_selected(self, request, queryset):
+        self._each(request, queryset, lambda pk: services.retry_refund(refund_id=pk, actor=request.user),
+                   _("%(n)d refund(s) sent again."))
+
+    @admin.action(description=_("Record as paid by hand (outside the system)…"), permissions=["finance"])
+    def mark_paid_manually(self, request, queryset):
+        """Its own page: what is recorded, why and the reference are asked before any refund is marked."""
+        form = ManualPaymentForm(request.POST if request.POST.get("confirmed") == "yes" else None)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/refunds/refund/mark_paid.html", {
+                **self.admin_site.each_context(request), "title": _("Record these refunds as paid by hand?"),
+                "opts": self.model._meta, "form": form, "refunds": queryset.select_related("ticket"),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
+        self._each(request, queryset, lambda pk: services.mark_refund_paid_manually(
+            refund_id=pk, actor=request.user, **form.cleaned_data), _("%(n)d refund(s) recorded as paid."))
+        return None
+
+    def _each(self, request, queryset, action, done_message) -> None:
+        done = 0
+        for pk, ticket_no in queryset.values_list("pk", "ticket__ticket_no"):
+            try:
+                action(pk)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{ticket_no}: {exc.detail}", messages.WARNING)
+        if done:
+            self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
 
 
 class EscalatedFilter(admin.SimpleListFilter):

@@ -55,6 +55,9 @@ class Refund(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True,
                                          help_text=_("last handed to the queue; empty: not yet (the dispatcher "
                                                      "sends it)"))
+    paid_manually_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("paid by hand by"), null=True,
+                                         blank=True, on_delete=models.PROTECT, related_name="+")
+    manual_reason = models.CharField(_("why paid by hand"), max_length=500, blank=True)
     lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True,
                                             help_text=_("a worker is calling the gateway until then; after it, "
                                                         "reconciliation asks the gateway what happened"))
@@ -148,7 +151,7 @@ class RefundAttempt(models.Model):
                                       operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:
-        return f"{self.call} {self.outcome}"
+        return f"{self.get_call_display()} · {self.get_outcome_display()}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

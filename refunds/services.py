@@ -10,11 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from aftersales import clock
-from aftersales.errors import Conflict, OwnReview
+from aftersales.errors import Conflict, InvalidTransition, OwnReview
+from aftersales.inputs import clean_text
 from aftersales.roles import FINANCE, require_role
 from policies import services as policies
 from refunds.breakdown import refund_parts
-from refunds.execution import execute_refund
+from refunds.execution import count_against_lines, execute_refund
 from refunds.models import Refund, RefundLine
 from refunds.tasks import dispatch_refund
 from tickets import services as tickets
@@ -94,5 +95,49 @@ def request_refund(*, ticket: Ticket, actor) -> Refund:
     return refund
 
 
+# --------------------------------------------------------------------------------------------- failures
+
+
+@transaction.atomic
+def retry_refund(*, refund_id: int, actor) -> Refund:
+    """Finance sends a refund that is stuck (its calls got no final answer: the provider was down) to the
+    gateway again now, with the same idempotency key, instead of waiting for the reconciliation: the
+    run asks the provider first whether the key was paid, so nothing is paid twice."""
+    require_role(actor, FINANCE)
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    if refund.status not in (Refund.Status.PENDING, Refund.Status.IN_PROGRESS):
+        raise InvalidTransition(_("Only a refund still under way can be sent again; this one is %(status)s.") % {
+            "status": refund.get_status_display()})
+    refund.lease_expires_at = None  # whoever held it got no answer: the retry may take it
+    refund.save(update_fields=["lease_expires_at"])
+    transaction.on_commit(partial(dispatch_refund, refund.pk))
+    return refund
+
+
+@transaction.atomic
+def mark_refund_paid_manually(*, refund_id: int, actor, reason: str, reference: str = "") -> Refund:
+    """The provider declined, and finance paid the buyer outside the system (a bank transfer): the refund is
+    recorded as paid with who, why and the transfer's reference, counts against its lines like any other
+    payment (the database holds the cap), and the ticket completes. Only a refund the gateway declined
+    qualifies: one still under way may yet be paid by the gateway, and would then be paid twice."""
+    require_role(actor, FINANCE)
+    reason = clean_text(reason, field="reason", required=True)
+    reference = clean_text(reference, field="reference", required=False, limit=80)
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    if refund.status != Refund.Status.FAILED:
+        raise InvalidTransition(_("Only a refund the gateway refused can be marked as paid by hand; this one is "
+                                  "%(status)s.") % {"status": refund.get_status_display()})
+    if refund.ticket.refunds.live().exists():
+        raise Conflict(_("Another refund for this ticket is already under way or paid."))
+    label = f"manual: {reference}" if reference else "manual"
+    refund.status, refund.finished_at, refund.gateway_reference = Refund.Status.SUCCEEDED, clock.now(), label
+    refund.paid_manually_by, refund.manual_reason = actor, reason
+    refund.save(update_fields=["status", "finished_at", "gateway_reference", "paid_manually_by", "manual_reason"])
+    count_against_lines(refund)
+    tickets.record_refund_succeeded(ticket_id=refund.ticket_id, amount=refund.amount, reference=label,
+                                    actor=actor, note=reason)
+    return refund
+
+
 __all__ = ["check_four_eyes", "execute_refund", "finance_approve_ticket", "finance_reject_ticket", "preview_finance_approval",
-           "refund_auto_approved", "request_refund"]
+           "mark_refund_paid_manually", "refund_auto_approved", "request_refund", "retry_refund"]

@@ -4,7 +4,8 @@ from django.db import migrations
 
 from aftersales.permissions import grant_in_migration
 
-GRANTS = {"finance": ["view_refundqueueticket"]}
+GRANTS = {"finance": ["view_refundqueueticket", "view_refundline", "view_refundattempt"],
+          "ops": ["view_refundline", "view_refundattempt"]}
 
 
 def grant(apps, schema_editor):

@@ -73,3 +73,31 @@ def test_the_refund_queue_in_chinese(browser, live_server, staff, buyer):  # noq
     for english in ("Refunds to approve", "refunds to approve", "applied at", "also refunded", "reviewed by ops", "escalated"):
         expect(page.locator("#content")).not_to_contain_text(english)
     shot(page, "finance-refund-queue-zh")
+
+
+def test_finance_sees_a_stuck_refund_and_sends_it_again(browser, live_server, staff, buyer, settings):  # noqa: F811
+    from refunds import services as refunds
+    from tests.refunds.conftest import ScriptedGateway
+
+    settings.REFUND_GATEWAY = "tests.refunds.conftest.ScriptedGateway"
+    ScriptedGateway.script, ScriptedGateway.calls, ScriptedGateway.status_errors = ["error"], [], 0
+    ticket = approved(buyer, staff, [("general", "45.00", 1, None)])
+    refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])  # the provider is down
+    refund = ticket.refunds.get()
+    assert refund.status == "in_progress"
+
+    page = login(browser, live_server, "finance1")
+    page.goto(f"{live_server.url}/admin/refunds/refund/?needs=stuck")
+    expect(page.locator("#result_list")).to_contain_text("scripted: service unavailable")
+    shot(page, "finance-stuck-refund")
+    page.check(f"input[name=_selected_action][value='{refund.pk}']")
+    page.select_option("select[name=action]", "retry_selected")
+    page.click("button[name=index]")
+
+    expect(page.locator(".messagelist")).to_contain_text("1 refund(s) sent again.")
+    refund.refresh_from_db()
+    ticket.refresh_from_db()
+    assert (refund.status, ticket.status) == ("succeeded", Ticket.Status.COMPLETED)
+    page.goto(f"{live_server.url}/admin/refunds/refund/{refund.pk}/change/")
+    expect(page.locator("body")).to_contain_text("transient error")
+    shot(page, "finance-refund-attempts")

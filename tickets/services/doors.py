@@ -146,13 +146,14 @@ def record_finance_send_back(*, ticket_id: int, actor, reason: str) -> Ticket:
 
 
 @transaction.atomic
-def record_refund_succeeded(*, ticket_id: int, amount: Decimal, reference: str) -> Ticket:
-    """The gateway paid: the ticket is done."""
+def record_refund_succeeded(*, ticket_id: int, amount: Decimal, reference: str, actor=None, note: str = "") -> Ticket:
+    """The money reached the buyer: the ticket is done. Paid by the gateway (the system), or by a finance
+    user outside it (``actor``, with why in ``note``)."""
     ticket = lock_ticket(ticket_id)
     before = move(ticket, EventKind.REFUND_SUCCEEDED)
     ticket.finished_at = clock.now()
     save_status(ticket, "finished_at")
-    record_event(ticket, EventKind.REFUND_SUCCEEDED, actor=None, before=before,
+    record_event(ticket, EventKind.REFUND_SUCCEEDED, actor=actor, before=before, reason=note,
                  changes={"refunded": [None, str(amount)], "gateway_reference": [None, reference]})
     return ticket
 
