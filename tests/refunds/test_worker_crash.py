@@ -81,8 +81,16 @@ class Processes:
                     self.kill(proc)
 
 
-@pytest.fixture
-def system(settings):
+SANDBOX_FAULTS = {
+    # Every call takes 300 ms: refunds are with the gateway when the worker dies.
+    "slow": ["--latency-ms", "300"],
+    # Every refund call pays, then answers nothing within the adapter's timeout: only status() tells.
+    "timeout_after_success": ["--latency-ms", "50", "--timeout-after-success-rate", "1.0", "--hang-ms", "1500"],
+}
+
+
+@pytest.fixture(params=["slow"])
+def system(settings, request):
     port, queue = free_port(), f"test-{uuid.uuid4().hex[:8]}"
     processes = Processes(port, queue)
     settings.REFUND_GATEWAY, settings.REFUND_GATEWAY_URL = "refunds.sandbox.HttpGateway", f"http://127.0.0.1:{port}"
@@ -91,8 +99,7 @@ def system(settings):
     celery_app.conf.update(CELERY_BROKER_URL=REDIS_URL, CELERY_TASK_ALWAYS_EAGER=False, CELERY_TASK_DEFAULT_QUEUE=queue)
     celery_app._pool = None
     celery_app.__dict__.pop("amqp", None)
-    # Every call takes 300 ms: refunds are with the gateway when the worker dies.
-    processes.start("manage.py", "run_refund_sandbox", "--port", str(port), "--latency-ms", "300")
+    processes.start("manage.py", "run_refund_sandbox", "--port", str(port), *SANDBOX_FAULTS[request.param])
     assert wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 30), "the sandbox did not start"
     try:
         yield processes
@@ -126,3 +133,22 @@ def test_refunds_in_flight_when_a_worker_is_killed_complete_once_each(system, aw
     assert Ticket.objects.filter(pk__in=[t.pk for t in tickets], status=Ticket.Status.COMPLETED).count() == 12
     assert sorted(GatewayPayout.objects.values_list("idempotency_key", "amount")) == sorted(
         refunds_.values_list("uuid", "amount"))
+
+
+@pytest.mark.parametrize("system", ["timeout_after_success"], indirect=True)
+def test_with_every_payment_answered_by_a_timeout_each_refund_still_completes_once(system, awaiting_refund, staff):
+    """The provider pays, then the answer never comes: the task retries, asks status(key) first, finds the
+    payment and records it; nothing is sent twice."""
+    tickets = [awaiting_refund() for _ in range(6)]
+    system.worker()
+    for ticket in tickets:
+        refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
+    refunds_ = Refund.objects.filter(ticket__in=tickets)
+
+    assert wait_for(lambda: not refunds_.exclude(status=S.SUCCEEDED).exists(), 120, every=0.5), list(
+        refunds_.values_list("status", flat=True))
+
+    assert GatewayPayout.objects.filter(idempotency_key__in=refunds_.values("uuid")).count() == 6
+    for refund in refunds_:
+        calls = list(refund.gateway_attempts.values_list("call", "outcome"))
+        assert calls[0] == ("refund", "timeout") and ("status", "succeeded") in calls, calls
