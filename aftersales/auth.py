@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 
 from aftersales.api import error_responses
+from aftersales.parsers import JsonParser
 from aftersales.throttles import IPBurstThrottle, LoginThrottle
 
 
@@ -10,6 +11,7 @@ class TokenView(ObtainAuthToken):
     """POST {"username", "password"} → {"token"}; send it as `Authorization: Token <token>`."""
 
     throttle_classes = [LoginThrottle, IPBurstThrottle]  # DRF leaves this view unthrottled
+    parser_classes = [JsonParser]  # DRF's view also takes forms; API.md speaks JSON
 
     @extend_schema(operation_id="obtain_token", tags=["auth"], auth=[],
                    request=inline_serializer("TokenInput", {"username": serializers.CharField(),

@@ -16,7 +16,8 @@ class LoginThrottle(throttling.SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         username = request.data.get("username") if hasattr(request.data, "get") else None
-        account = hashlib.sha256(str(username).lower().encode()).hexdigest()[:16]  # any input, a safe key
+        # Any input makes a safe key, text that is not valid Unicode too (a lone surrogate).
+        account = hashlib.sha256(str(username).lower().encode("utf-8", "surrogatepass")).hexdigest()[:16]
         return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{account}"}
 
 

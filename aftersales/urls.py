@@ -3,9 +3,11 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views import defaults
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from aftersales import health
 from aftersales.api import error_body
 from aftersales.auth import TokenView
 from orders import api as orders
@@ -15,10 +17,6 @@ from tickets.api import views as tickets
 from warehouse import api as warehouse
 
 
-def health(request):
-    return JsonResponse({"status": "ok"})
-
-
 def not_found(request, exception=None):
     """Under /api/, an unknown path is a 404 in the API's one error shape, not an HTML page."""
     if request.path.startswith("/api/"):
@@ -26,7 +24,25 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+def bad_request(request, exception=None):
+    """Django refused the request before any view (a body over the size limit, a bad host): JSON under /api/."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    """The last resort: under /api/ the one error shape with the request id to quote, never a traceback."""
+    if request.path.startswith("/api/"):
+        request_id = getattr(request, "request_id", "")
+        body = error_body("server_error", f"Something went wrong on our side. Quote request id {request_id}.")
+        return JsonResponse({**body, "request_id": request_id}, status=500)
+    return defaults.server_error(request)
+
+
+handler400 = bad_request
 handler404 = not_found
+handler500 = server_error
 
 
 api = [
@@ -64,7 +80,9 @@ urlpatterns = [
     path("api/v1/", include(api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("health/", health),
+    path("health/", health.live),  # kept for older health checks
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
 ]
 
 if settings.DEBUG:

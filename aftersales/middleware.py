@@ -1,0 +1,30 @@
+"""Every request carries an id: taken from the proxy's X-Request-ID when it looks like one, made here
+otherwise; sent back in the response, written in the logs, quoted by the last-resort error page, and
+passed on to the Celery tasks the request queues (aftersales.celery)."""
+
+import re
+import uuid
+from contextvars import ContextVar
+
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
+_SAFE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def current_request_id() -> str:
+    return REQUEST_ID.get()
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        request.request_id = given if _SAFE.match(given) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            REQUEST_ID.reset(token)
+        response["X-Request-ID"] = request.request_id
+        return response

@@ -1,0 +1,184 @@
+"""Hardening (issue #14): Redis down is survived, hostile JSON is a 400 in the API's one shape, every request
+carries an id, and /health/ready names what is down."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+from django.test import Client, RequestFactory, override_settings
+from rest_framework.test import APIClient
+
+from aftersales import clock
+from aftersales.tasks import WORKER_SEEN, heartbeat
+from aftersales.urls import server_error
+from tests.api_helpers import API
+from tests.factories import UserFactory, client_for, make_order
+
+pytestmark = pytest.mark.django_db
+
+REDIS_DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+DOWN_CACHE = {"default": {"BACKEND": "aftersales.cache.ResilientRedisCache", "LOCATION": REDIS_DOWN,
+                          "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+
+
+def post_raw(path: str, body: str, content_type="application/json"):
+    return APIClient().generic("POST", path, body.encode("utf-8", "surrogatepass"), content_type=content_type)
+
+
+def assert_error_shape(response, status: int, code: str):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == code and isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+# ------------------------------------------------------------------------------------- hostile bodies
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/tickets/", "/api/v1/orders/import/"])
+def test_json_nested_950_levels_deep_is_a_400_not_a_crash(path):
+    response = post_raw(path, "[" * 950 + "]" * 950)
+
+    assert response.status_code in (400, 401), response.content
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_the_token_endpoint_refuses_deep_nesting_with_the_reason():
+    body = assert_error_shape(post_raw("/api/v1/auth/token/", '{"username": ' + "[" * 950 + "]" * 950 + "}"),
+                              400, "malformed_request")
+    assert "nested" in body["detail"]
+
+
+def test_a_lone_surrogate_as_the_username_is_a_400():
+    response = post_raw("/api/v1/auth/token/", '{"username": "a\\ud800b", "password": "x"}')
+
+    body = assert_error_shape(response, 400, "invalid")
+    assert "Unicode" in body["detail"] and "username" in body["fields"]
+
+
+def test_a_form_body_on_a_json_endpoint_is_refused_as_unsupported():
+    response = APIClient().post("/api/v1/auth/token/", "username=a&password=b",
+                                content_type="application/x-www-form-urlencoded")
+
+    assert_error_shape(response, 415, "unsupported_media_type")
+
+
+def test_the_last_resort_error_is_json_with_the_request_id_under_api():
+    request = RequestFactory().get("/api/v1/tickets/")
+    request.request_id = "abc123def456"
+
+    response = server_error(request)
+
+    assert response.status_code == 500
+    body = json.loads(response.content)
+    assert (body["code"], body["request_id"]) == ("server_error", "abc123def456")
+    assert "abc123def456" in body["detail"] and "Traceback" not in body["detail"]
+
+
+def test_every_response_carries_a_request_id_and_a_sane_one_from_the_proxy_is_kept():
+    made = Client().get("/health/live")
+    kept = Client().get("/health/live", HTTP_X_REQUEST_ID="proxy-0123456789")
+    refused = Client().get("/health/live", HTTP_X_REQUEST_ID="<script>")
+
+    assert len(made["X-Request-ID"]) == 32
+    assert kept["X-Request-ID"] == "proxy-0123456789"
+    assert refused["X-Request-ID"] != "<script>"
+
+
+# ------------------------------------------------------------------------------------- Redis down
+
+
+def test_with_redis_down_the_api_still_serves_and_ready_names_redis(buyer):
+    order = make_order(buyer=buyer)
+    UserFactory(username="ops9", groups=["ops"])
+    with override_settings(CACHES=DOWN_CACHE, REDIS_URL=REDIS_DOWN, CELERY_TASK_ALWAYS_EAGER=False):
+        anonymous = APIClient()
+        token = anonymous.post(f"{API}/auth/token/", {"username": "ops9", "password": "pass-1234"}, format="json")
+        alice = client_for(buyer.user)
+        orders = alice.get(f"{API}/orders/")
+        eligibility = alice.get(f"{API}/orders/{order.order_no}/eligibility/")
+        reasons = alice.get(f"{API}/reasons/", {"ticket_type": "return_refund", "order_no": order.order_no})
+        line = order.lines.get()
+        reason = next(r for r in reasons.json() if r["code"] == "no_reason_7d")
+        claim = alice.post(f"{API}/tickets/", {
+            "order_no": order.order_no, "type": "return_refund", "reason_id": reason["id"],
+            "lines": [{"order_line_id": line.line_id, "quantity": 1}]}, format="json")
+        detail = alice.get(f"{API}/tickets/{claim.json()['ticket_no']}/")
+        staff = APIClient()
+        staff.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+        staff_list = staff.get(f"{API}/staff/tickets/")
+        ready = Client().get("/health/ready")
+
+    assert [r.status_code for r in (token, orders, eligibility, reasons, claim, detail, staff_list)] == [
+        200, 200, 200, 200, 201, 200, 200]
+    assert ready.status_code == 503
+    assert ready.json()["parts"]["redis"]["up"] is False and ready.json()["parts"]["database"]["up"] is True
+
+
+@override_settings(CACHES={"default": {"BACKEND": "aftersales.cache.ResilientRedisCache",
+                                       "LOCATION": "redis://127.0.0.1:6379/0", "KEY_PREFIX": "test-health"}},
+                   REDIS_URL="redis://127.0.0.1:6379/0", CELERY_TASK_ALWAYS_EAGER=False)
+def test_ready_once_redis_answers_and_a_worker_beat_recently():
+    cache.delete(WORKER_SEEN)
+    silent = Client().get("/health/ready")
+    heartbeat()  # what the worker runs every 30 s
+    ready = Client().get("/health/ready")
+    with clock.frozen_at(clock.now() + clock.dt.timedelta(minutes=5)):
+        stale = Client().get("/health/ready")
+
+    assert (silent.status_code, silent.json()["parts"]["worker"]["up"]) == (503, False)
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert stale.status_code == 503
+
+
+# ------------------------------------------------------------------------------------- the schema and a fuzz
+
+
+def schema() -> dict:
+    return APIClient().get("/api/schema/", {"format": "json"}).json()
+
+
+def test_the_schema_declares_json_bodies_only_and_multipart_for_uploads():
+    declared = {(path, method): sorted(op["requestBody"]["content"])
+                for path, ops in schema()["paths"].items() for method, op in ops.items() if "requestBody" in op}
+
+    assert declared[("/api/v1/uploads/", "post")] == ["multipart/form-data"]
+    assert {key: kinds for key, kinds in declared.items() if key[0] != "/api/v1/uploads/"} == {
+        key: ["application/json"] for key in declared if key[0] != "/api/v1/uploads/"}
+
+
+HOSTILE = [
+    ("application/json", "[" * 5000 + "]" * 5000),
+    ("application/json", '{"a": ' * 950 + "1" + "}" * 950),
+    ("application/json", '{"username": "\\ud800", "reason": "\\udfff", "lines": ["\\ud83d"]}'),
+    ("application/json", '{"amount": 1e999999, "quantity": 99999999999999999999999999999999999999}'),
+    ("application/json", '{"lines": ' + json.dumps([{"order_line_id": "x", "quantity": 1}] * 5000) + "}"),
+    ("application/json", '{"order_no": {"$gt": ""}, "type": [], "reason_id": "1; DROP TABLE x", "lines": {}}'),
+    ("application/json", "\xff\xfe not utf-8"),
+    ("application/json", ""),
+    ("application/json", "null"),
+    ("text/plain", "hello"),
+    ("application/x-www-form-urlencoded", "a=1&a=2"),
+    ("multipart/form-data; boundary=x", "--x\r\nbroken"),
+]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "buyer", "ops"])
+def test_no_hostile_body_makes_any_endpoint_of_the_schema_fail_with_a_5xx(who, buyer, staff):
+    client = {"anonymous": APIClient(), "buyer": client_for(buyer.user), "ops": client_for(staff["ops"])}[who]
+    failures = []
+    for path, operations in schema()["paths"].items():
+        url = path.replace("{ticket_no}", "AS0").replace("{order_no}", "SO0").replace("{upload_id}", "1")
+        for method in operations:
+            if method not in ("post", "put", "patch"):
+                continue
+            for content_type, body in HOSTILE:
+                data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+                response = client.generic(method.upper(), url, data, content_type=content_type)
+                if response.status_code >= 500:
+                    failures.append((method, url, content_type, body[:40], response.status_code))
+                elif not response["Content-Type"].startswith("application/json"):
+                    failures.append((method, url, content_type, body[:40], response["Content-Type"]))
+
+    assert failures == []
