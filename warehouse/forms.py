@@ -5,7 +5,9 @@ fields that is, so the error stands beside what was typed."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.errors import DomainError
 from aftersales.vocabulary import InspectionRejection
+from warehouse import services
 from warehouse.models import Incident
 
 ACCEPTED = "accepted"
@@ -151,9 +153,6 @@ class IncidentForm(forms.ModelForm):
     kind = ""  # set by the register's admin
 
     def clean(self):
-        from aftersales.errors import DomainError
-        from warehouse import services
-
         data = super().clean()
         if self.errors:
             return data
