@@ -466,6 +466,8 @@ def _inspection(ticket: Ticket) -> dict:
     event = ticket.events.filter(transition=EventKind.RECEIVE_GOODS).latest("at", "pk")
     photo_ids = (event.changes.get("photos") or [None, []])[1]
     return {"inspection": presenters.timeline_row(event),
+            "inspection_lines": presenters.inspection_lines(event, ticket.lines.select_related("order_line")),
+            "inspection_refund": (event.changes.get("refund_amount") or [None, None]),
             "inspection_photos": list(Upload.objects.filter(pk__in=photo_ids).order_by("pk")) if photo_ids else []}
 
 

@@ -73,6 +73,32 @@ def _change(key: str, value) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class InspectedLine:
+    product: str
+    sku: str
+    claimed: int
+    received: int
+    accepted: bool
+    why: str
+    note: str
+
+
+def inspection_lines(event: TimelineEvent, ticket_lines) -> list[InspectedLine]:
+    """Each claimed line as the warehouse found it (from its receive_goods row): units received, passed or
+    refused and why; a line that did not arrive is "missing"."""
+    found = {row[0]: row for row in (event.changes.get("inspection") or [None, []])[1]}
+    out = []
+    for line in ticket_lines:
+        line_id, units, ok, reason, note = [*found.get(line.order_line.line_id, [line.order_line.line_id, 0, False]),
+                                            "", ""][:5]
+        why = (str(InspectionRejection(reason).label) if reason in InspectionRejection.values
+               else "" if ok or units else str(_("missing")))
+        out.append(InspectedLine(line.order_line.product_name, line.order_line.sku, line.quantity, units, bool(ok),
+                                 why, note))
+    return out
+
+
 def _inspected_line(line, units, ok, reason="", note="") -> str:
     words = {True: pgettext("inspection", "accepted"), False: pgettext("inspection", "rejected")}
     text = f"{line} × {units} {words[bool(ok)]}"

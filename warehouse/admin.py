@@ -23,7 +23,7 @@ from aftersales import clock
 from aftersales.admin import ReadOnlyAdmin, ReadOnlyInline
 from aftersales.errors import DomainError
 from aftersales.roles import WAREHOUSE, in_group
-from tickets.admin import due_in_words, short_time
+from tickets.admin import short_time
 from tickets.models import Ticket, TicketLine
 from tickets.selectors import search_ticket_ids
 from tickets.uploads import store_upload
@@ -75,14 +75,26 @@ class ParcelFilter(admin.SimpleListFilter):
         return queryset
 
 
+class GoodsBackTypeFilter(admin.SimpleListFilter):
+    title = _("type")
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return [(Ticket.Type.RETURN_REFUND, Ticket.Type.RETURN_REFUND.label),
+                (Ticket.Type.EXCHANGE, Ticket.Type.EXCHANGE.label)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
 @admin.register(ArrivalTicket)
 class ArrivalsAdmin(admin.ModelAdmin):
     """Returns and exchanges whose goods are on their way back, oldest approval first. The scan box takes
     a tracking number or a ticket number (part of one, any case): one match opens its receive form."""
 
-    list_display = ["ticket", "type", "parcel", "goods", "buyer_account", "waiting_since", "due", "receive"]
+    list_display = ["ticket", "type", "parcel", "goods", "buyer_account", "waiting_since", "return_by", "receive"]
     list_display_links = None
-    list_filter = [ParcelFilter, "type"]
+    list_filter = [ParcelFilter, GoodsBackTypeFilter]
     search_fields = ["ticket_no"]  # the search itself: get_search_results (indexed, partial)
     search_help_text = _("scan or type a tracking no or ticket no")
     ordering = ["approved_at", "id"]
@@ -134,9 +146,9 @@ class ArrivalsAdmin(admin.ModelAdmin):
     def waiting_since(self, ticket):
         return short_time(ticket.approved_at)
 
-    @admin.display(description=_("due"))
-    def due(self, ticket):
-        return due_in_words(ticket)
+    @admin.display(description=_("send by"), ordering="return_deadline")
+    def return_by(self, ticket):
+        return short_time(ticket.return_deadline)
 
     @admin.display(description="")
     def receive(self, ticket):
@@ -279,7 +291,8 @@ class DispatchAdmin(admin.ModelAdmin):
                            reverse("admin:warehouse_outboundrequest_ship", args=[request_row.pk]), _("Ship…"))
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {"title": _("Dispatch queue: goods to send"), **(extra_context or {})})
+        return super().changelist_view(request, {"title": OutboundRequest._meta.verbose_name_plural.capitalize(),
+                                                  **(extra_context or {})})
 
     def get_urls(self):
         return [path("<int:request_id>/ship/", self.admin_site.admin_view(self.ship_view),

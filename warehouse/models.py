@@ -118,7 +118,7 @@ class OutboundRequest(models.Model):
 
     class Meta:
         verbose_name = _("outbound request")
-        verbose_name_plural = _("outbound requests")
+        verbose_name_plural = _("dispatch queue: goods to send")
         ordering = ["requested_at", "pk"]
         constraints = [
             # One open request per ticket: the warehouse never sees two to-dos for the same parcel.

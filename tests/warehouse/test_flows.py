@@ -110,8 +110,8 @@ def test_ops_sees_the_inspection_and_why_the_ticket_came_back(buyer, staff, clie
 
     box = html[html.index('id="inspection-result"'):]
     box = box[:box.index("<h3>")]
-    assert "rejected (damaged by the buyer: Dented)" in box
-    assert "40.00 → 0.00" in box
+    assert "<td>damaged by the buyer: Dented</td>" in box
+    assert "40.00 → <strong>0.00</strong>" in box
     assert f"/api/v1/uploads/{photo.pk}/file/" in box
     assert ticket.ticket_no in queue and 'title="inspection rejected goods"' in queue
 
