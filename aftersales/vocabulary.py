@@ -11,3 +11,14 @@ class TicketType(models.TextChoices):
     REFUND_ONLY = "refund_only", _("refund only")
     RETURN_REFUND = "return_refund", _("return and refund")
     EXCHANGE = "exchange", _("exchange")
+
+
+class InspectionRejection(models.TextChoices):
+    """Why the warehouse refused returned goods (SPEC §4.2 step 5): the warehouse records it on the inbound,
+    the ticket's timeline carries it to ops."""
+
+    DAMAGED_BY_BUYER = "damaged_by_buyer", _("damaged by the buyer")
+    USED = "used", _("used")
+    MISSING_PARTS = "missing_parts", _("missing parts")
+    NOT_OUR_ITEM = "not_our_item", _("not our item")
+    OTHER = "other", _("other")

@@ -50,7 +50,8 @@ def receive(ticket, staff):
 
 
 def receive_damaged(ticket, staff):
-    warehouse.record_inbound(ticket_id=ticket.pk, actor=staff["warehouse"], lines=_lines(ticket, accepted=False),
+    warehouse.record_inbound(ticket_id=ticket.pk, actor=staff["warehouse"],
+                             lines=_lines(ticket, accepted=False, reject_reason="used", note="Scratched"),
                              note="Used and scratched: not as the buyer said.")
 
 

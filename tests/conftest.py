@@ -84,7 +84,8 @@ REFERENCE_DATA = ["aftersales.migrations.0002_roles:create_roles", "policies.mig
                       ("orders", "0002_role_permissions"), ("reasons", "0003_role_permissions"),
                       ("policies", "0003_role_permissions"), ("tickets", "0004_role_permissions"),
                       ("refunds", "0004_role_permissions"), ("warehouse", "0002_role_permissions"),
-                      ("warehouse", "0006_outbound_request_permissions"), ("refunds", "0009_refund_queue_permissions"))),
+                      ("warehouse", "0006_outbound_request_permissions"), ("refunds", "0009_refund_queue_permissions"),
+                      ("warehouse", "0008_warehouse_screens_permissions"))),
                   "tickets.migrations.0010_reply_template_library:install"]
 
 

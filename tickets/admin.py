@@ -29,7 +29,7 @@ from aftersales.admin import CappedCountPaginator
 from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
 from tickets import panel, presenters, selectors, services
-from tickets.models import EventKind, ReplyTemplate, Ticket
+from tickets.models import EventKind, ReplyTemplate, Ticket, Upload
 
 
 class AppliedRangeFilter(DateRangeFilter):
@@ -225,7 +225,8 @@ class TicketAdmin(BulkTicketActions, admin.ModelAdmin):
         markers = [(symbol, str(label)) for symbol, label, on in (
             ("⟲", _("sent back by finance"), ticket.status == "pending_review" and ticket.finance_rejection_reason),
             ("✗", _("inspection rejected goods"), ticket.status == "pending_review" and ticket.inspection_passed is False),
-            ("⚑", _("escalated"), ticket.escalated_at and not ticket.is_final)) if on]
+            ("⚑", _("escalated"), ticket.escalated_at and not ticket.is_final),
+            ("⚠", _("too late to hold the shipment"), ticket.intercept_failed_at)) if on]
         return format_html('<span style="color:{};font-weight:600">{}</span>{}{}', colour, ticket.get_status_display(),
                            format_html_join("", ' <span class="marker" title="{1}">{0}</span>', markers),
                            format_html(' <span class="assignee">· {}</span>', ticket.assignee.get_username())
@@ -354,8 +355,10 @@ class TicketAdmin(BulkTicketActions, admin.ModelAdmin):
                 "reply_templates": sorted(ReplyTemplate.objects.filter(is_active=True),  # the ladder's order
                                           key=lambda t: (ReplyTemplate.Step.values.index(t.step), t.display_order))
                 if in_group(request.user, OPS) else [],
-                "inspection": presenters.timeline_row(ticket.events.filter(transition="receive_goods").latest("at", "pk"))
-                if ticket.status == Ticket.Status.PENDING_REVIEW and ticket.inspection_passed is False else None,
+                **_inspection(ticket),
+                "intercept_late": presenters.timeline_row(
+                    ticket.events.filter(transition=EventKind.INTERCEPT_FAILED).latest("at", "pk"))
+                if ticket.intercept_failed_at else None,
                 "reship_parts": _reship_parts(ticket),
                 "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
                 "act_url": reverse("admin:tickets_ticket_act", args=[ticket.pk])}
@@ -453,6 +456,19 @@ def _approval_confirmation(ticket: Ticket, terms: services.ApprovalTerms) -> pan
     return panel.Confirmation(
         title=_("Approve %(no)s?") % {"no": ticket.ticket_no}, lines=[*lines, (_("then"), then)],
         button=_("Yes, approve (%(amount)s)") % {"amount": terms.refund_amount}, warning=warning)
+
+
+def _inspection(ticket: Ticket) -> dict:
+    """The warehouse's inspection, when it sent the ticket back to ops: what was refused and why, the refund
+    recomputed for what passed, and the clerk's photos (from the receive_goods timeline row)."""
+    if ticket.status != Ticket.Status.PENDING_REVIEW or ticket.inspection_passed is not False:
+        return {"inspection": None, "inspection_photos": []}
+    event = ticket.events.filter(transition=EventKind.RECEIVE_GOODS).latest("at", "pk")
+    photo_ids = (event.changes.get("photos") or [None, []])[1]
+    return {"inspection": presenters.timeline_row(event),
+            "inspection_lines": presenters.inspection_lines(event, ticket.lines.select_related("order_line")),
+            "inspection_refund": (event.changes.get("refund_amount") or [None, None]),
+            "inspection_photos": list(Upload.objects.filter(pk__in=photo_ids).order_by("pk")) if photo_ids else []}
 
 
 def _reship_parts(ticket: Ticket) -> list[tuple[str, int]]:

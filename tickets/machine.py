@@ -41,6 +41,7 @@ VERBS = {
     EventKind.FINANCE_REJECT: gettext_lazy("send it back to ops"), EventKind.REFUND_SUCCEEDED: gettext_lazy("complete the refund"),
     EventKind.SHIP_REPLACEMENT: gettext_lazy("ship the replacement"),
     EventKind.RESHIP: gettext_lazy("re-ship parts"), EventKind.CONFIRM_RECEIPT: gettext_lazy("confirm receipt"),
+    EventKind.INTERCEPT_FAILED: gettext_lazy("send it back to ops (too late to hold the shipment)"),
 }
 WHO_NOW = {
     Ticket.Status.PENDING_REVIEW: gettext_lazy("ops reviews it now"),

@@ -49,10 +49,12 @@ class EventKind(models.TextChoices):
     RESHIP = "reship", _("missing or broken parts to be re-shipped")
     SHIP_REPLACEMENT = "ship_replacement", _("replacement shipped")
     CONFIRM_RECEIPT = "confirm_receipt", _("receipt confirmed")
+    INTERCEPT_FAILED = "intercept_failed", _("too late to hold the shipment: already shipped")
     # Events that are no transition of their own, or another name for one:
     AUTO_CONFIRM_RECEIPT = "auto_confirm_receipt", _("receipt confirmed by the system")
     REFUND_FAILED = "refund_failed", _("refund failed")
     INTERCEPT_REQUESTED = "intercept_requested", _("warehouse told to hold the shipment")
+    INTERCEPT_HELD = "intercept_held", _("shipment held by the warehouse")
     ESCALATE = "escalate", _("escalated")
     ASSIGN = "assign", _("assigned")
     RETENTION_ATTEMPT = "retention_attempt", _("retention attempt")
@@ -115,6 +117,9 @@ class Ticket(models.Model):
     return_address = models.CharField(_("return address"), max_length=500, blank=True)
     intercept_requested = models.BooleanField(_("intercept requested"), default=False,
                                               help_text=_("warehouse told to hold the shipment"))
+    intercept_failed_at = models.DateTimeField(
+        _("intercept too late at"), null=True, blank=True,
+        help_text=_("the warehouse could not hold the shipment: the goods had already left"))
 
     created_at = models.DateTimeField(_("created at"), db_index=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
@@ -170,6 +175,8 @@ class Ticket(models.Model):
                          condition=Q(status="pending_review") & ~Q(finance_rejection_reason="")),
             models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_inspection",
                          condition=Q(status="pending_review", inspection_passed=False)),
+            models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_intercept_late",
+                         condition=Q(intercept_failed_at__isnull=False)),
             models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_escalated",
                          condition=Q(escalated_at__isnull=False)
                          & ~Q(status__in=["rejected", "completed", "cancelled", "closed"])),
@@ -282,6 +289,13 @@ class Ticket(models.Model):
     @transition(field=status, source=S.AWAITING_REFUND, target=S.COMPLETED)
     def refund_succeeded(self):
         pass
+
+    @transition(field=status, source=S.AWAITING_REFUND, target=S.PENDING_REVIEW,
+                conditions=[_no_refund_requested])
+    def intercept_failed(self):
+        """The warehouse could not hold the shipment of a refund-only claim: the goods are on their way to
+        the buyer, and no money has moved yet, so ops decides again (tickets.services.record_intercept_outcome;
+        once the money is on its way the ticket stays where it is, flagged)."""
 
     def _replacement_not_shipped(self) -> bool:
         return self.replacement_shipped_at is None

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.vocabulary import InspectionRejection
 from tickets.models import EventKind, Ticket, TimelineEvent
 
 # What each recorded change is called on screen.
@@ -15,7 +16,7 @@ CHANGE_LABELS = {
     "return_address": _("return address"), "courier": _("courier"), "tracking_no": _("tracking no"),
     "refunded": _("refunded"), "gateway_reference": _("payment reference"), "lines": _("goods"),
     "inspection": _("inspection"), "assignee": _("assigned to"), "outcome": _("outcome"),
-    "reship": _("parts to send"),
+    "reship": _("parts to send"), "photos": _("inspection photos"),
 }
 OUTCOMES = {"kept": _("the buyer keeps the goods"), "returning": _("the buyer still sends them back")}
 ROLE_LABELS = {"buyer": _("buyer"), "ops": _("ops"), "finance": _("finance"), "warehouse": _("warehouse"),
@@ -64,11 +65,47 @@ def _change(key: str, value) -> str:
         old, new = value
         if key == "reship":  # [[order line, units], ...]
             return "; ".join(f"{line} × {units}" for line, units in new)
-        if key == "inspection":
-            words = {True: pgettext("inspection", "accepted"), False: pgettext("inspection", "rejected")}
-            return "; ".join(f"{line} × {units} {words[bool(ok)]}" for line, units, ok in new)
+        if key == "inspection":  # [[order line, units, accepted, why refused, note], ...]
+            return "; ".join(_inspected_line(*row) for row in new)
+        if key == "photos":
+            return ngettext("%(n)d photo", "%(n)d photos", len(new)) % {"n": len(new)}
         return str(new) if old in (None, "") else f"{old} → {new}"
     return str(value)
+
+
+@dataclass(frozen=True)
+class InspectedLine:
+    product: str
+    sku: str
+    claimed: int
+    received: int
+    accepted: bool
+    why: str
+    note: str
+
+
+def inspection_lines(event: TimelineEvent, ticket_lines) -> list[InspectedLine]:
+    """Each claimed line as the warehouse found it (from its receive_goods row): units received, passed or
+    refused and why; a line that did not arrive is "missing"."""
+    found = {row[0]: row for row in (event.changes.get("inspection") or [None, []])[1]}
+    out = []
+    for line in ticket_lines:
+        line_id, units, ok, reason, note = [*found.get(line.order_line.line_id, [line.order_line.line_id, 0, False]),
+                                            "", ""][:5]
+        why = (str(InspectionRejection(reason).label) if reason in InspectionRejection.values
+               else "" if ok or units else str(_("missing")))
+        out.append(InspectedLine(line.order_line.product_name, line.order_line.sku, line.quantity, units, bool(ok),
+                                 why, note))
+    return out
+
+
+def _inspected_line(line, units, ok, reason="", note="") -> str:
+    words = {True: pgettext("inspection", "accepted"), False: pgettext("inspection", "rejected")}
+    text = f"{line} × {units} {words[bool(ok)]}"
+    why = [str(InspectionRejection(reason).label)] if reason in InspectionRejection.values else []
+    if note:
+        why.append(note)
+    return f"{text} ({': '.join(why)})" if why else text
 
 
 def span(delta) -> str:

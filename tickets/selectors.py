@@ -137,6 +137,7 @@ ATTENTION = {
     "inspection_rejected": (gettext_lazy("inspection rejected goods"),
                             Q(status=Ticket.Status.PENDING_REVIEW, inspection_passed=False)),
     "escalated": (gettext_lazy("escalated"), Q(escalated_at__isnull=False) & ~Q(status__in=Ticket.FINAL)),
+    "intercept_late": (gettext_lazy("too late to hold the shipment"), Q(intercept_failed_at__isnull=False)),
     "no_note": (gettext_lazy("no note since the last decision"), None),
 }
 

@@ -4,6 +4,7 @@ from rest_framework.views import APIView
 
 from aftersales.api import InGroup, error_responses, validate
 from aftersales.roles import WAREHOUSE
+from aftersales.vocabulary import InspectionRejection
 from tickets.api.serializers import LineQuantityInput, StaffTicketOutput
 from tickets.api.views import staff_detail, staff_ticket_id
 from warehouse import services
@@ -17,18 +18,27 @@ class InboundView(APIView):
     class InboundInput(serializers.Serializer):
         class InboundLine(LineQuantityInput):
             accepted = serializers.BooleanField()
+            reject_reason = serializers.ChoiceField(
+                choices=InspectionRejection.choices, required=False,
+                help_text="Why refused goods were refused (rejected lines; \"other\" when not given).")
+            note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
         ticket_no = serializers.CharField(max_length=32)
         lines = InboundLine(many=True, allow_empty=False, max_length=200)
         note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+        photo_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+                                          required=False, default=list, max_length=12,
+                                          help_text="Inspection photos uploaded by the clerk (POST /api/v1/uploads/).")
 
     @extend_schema(operation_id="warehouse_inbound", tags=["warehouse"], request=InboundInput,
                    responses={201: StaffTicketOutput, **error_responses(400, 403, 404, 409)})
     def post(self, request):
         data = validate(self.InboundInput, request.data)
         ticket_id = staff_ticket_id(data["ticket_no"], request.user)
-        services.record_inbound(ticket_id=ticket_id, actor=request.user, note=data["note"],
-                                lines=[dict(x) for x in data["lines"]])
+        lines = [{**line, "reject_reason": line.get("reject_reason") or ("" if line["accepted"] else "other")}
+                 for line in data["lines"]]
+        services.record_inbound(ticket_id=ticket_id, actor=request.user, note=data["note"], lines=lines,
+                                photo_ids=data["photo_ids"])
         return staff_detail(data["ticket_no"], request, code=status.HTTP_201_CREATED)
 
 

@@ -10,6 +10,15 @@ class WarehouseConfig(AppConfig):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from tickets.models import EventKind
         from tickets.services import subscribe
-        from warehouse.services import request_reship_shipment
+        from warehouse.services import (
+            request_intercept,
+            request_replacement_shipment,
+            request_reship_shipment,
+        )
 
-        subscribe(EventKind.RESHIP, request_reship_shipment)
+        # What the warehouse must do because of a ticket's event, recorded in the event's transaction:
+        subscribe(EventKind.RESHIP, request_reship_shipment)  # parts to re-ship
+        subscribe(EventKind.RECEIVE_GOODS, request_replacement_shipment)  # an exchange's replacement to send
+        subscribe(EventKind.APPROVE, request_replacement_shipment)  # (approved with the goods already back)
+        subscribe(EventKind.APPROVE, request_intercept)  # a shipment to hold
+        subscribe(EventKind.AUTO_APPROVE, request_intercept)

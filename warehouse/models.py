@@ -1,11 +1,14 @@
 """After-sales goods movements (SPEC §8 warehouse records): returns in, replacements out."""
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.history import tracked
+from aftersales.vocabulary import InspectionRejection
+from tickets.models import Ticket
 
 
 @tracked("InboundHistory")
@@ -34,11 +37,18 @@ class InboundLine(models.Model):
                                    related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
     accepted = models.BooleanField(_("accepted"))
+    reject_reason = models.CharField(_("why refused"), max_length=20, blank=True, choices=InspectionRejection)
+    note = models.CharField(_("inspection note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("inbound line")
         verbose_name_plural = _("inbound lines")
-        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="inbound_quantity_gt_0")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="inbound_quantity_gt_0"),
+            # Refused goods say why; accepted goods have nothing to explain.
+            models.CheckConstraint(condition=Q(accepted=True, reject_reason="") | Q(accepted=False) & ~Q(reject_reason=""),
+                                   name="inbound_rejection_has_reason"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_line.product_name}"
@@ -108,7 +118,7 @@ class OutboundRequest(models.Model):
 
     class Meta:
         verbose_name = _("outbound request")
-        verbose_name_plural = _("outbound requests")
+        verbose_name_plural = _("dispatch queue: goods to send")
         ordering = ["requested_at", "pk"]
         constraints = [
             # One open request per ticket: the warehouse never sees two to-dos for the same parcel.
@@ -135,3 +145,187 @@ class OutboundRequestLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_line.product_name}"
+
+
+class InboundPhoto(models.Model):
+    """A photo the clerk took at inspection: an upload checked as the buyer's are (tickets.uploads)."""
+
+    inbound = models.ForeignKey(Inbound, verbose_name=_("inbound"), on_delete=models.PROTECT, related_name="photos")
+    upload = models.OneToOneField("tickets.Upload", verbose_name=_("photo"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("inspection photo")
+        verbose_name_plural = _("inspection photos")
+        ordering = ["pk"]
+
+
+@tracked("InterceptHistory")
+class Intercept(models.Model):
+    """An instruction to hold or cancel the shipment of an order a refund-only claim was approved on before
+    it shipped (SPEC §4.1, seed 001): the warehouse's to-do until a clerk says how it ended."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("to hold")
+        HELD = "held", _("held")
+        TOO_LATE = "too_late", _("too late: already shipped")
+
+    ticket = models.OneToOneField("tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT,
+                                  related_name="intercept")
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.OPEN)
+    requested_at = models.DateTimeField(_("requested at"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("done by"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(_("note"), max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment to hold")
+        verbose_name_plural = _("shipments to hold")
+        ordering = ["requested_at", "pk"]
+        indexes = [models.Index(fields=["status", "requested_at"], name="intercept_queue")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status="open", done_at__isnull=True)
+                                   | ~Q(status="open") & Q(done_at__isnull=False, done_by__isnull=False),
+                                   name="intercept_done_when_not_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket}"
+
+
+class Location(models.TextChoices):
+    SELLABLE = "sellable", _("sellable stock")
+    DAMAGED = "damaged", _("damaged goods")
+
+
+class StockMovement(models.Model):
+    """One line of the after-sales stock ledger, written in the transaction of the inbound or outbound that
+    caused it, never edited: goods that passed inspection back to sellable stock (+), goods refused to the
+    damaged location (+), replacements and re-shipped parts out of sellable stock (−)."""
+
+    class Kind(models.TextChoices):
+        RETURN_ACCEPTED = "return_accepted", _("returned, passed inspection")
+        RETURN_REJECTED = "return_rejected", _("returned, refused at inspection")
+        OUTBOUND = "outbound", _("shipped out")
+
+    sku = models.CharField(_("SKU"), max_length=64)
+    location = models.CharField(_("location"), max_length=12, choices=Location)
+    quantity = models.IntegerField(_("quantity"), help_text=_("units in (+) or out (−)"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    ticket = models.ForeignKey("tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="+")
+    inbound = models.ForeignKey(Inbound, verbose_name=_("inbound"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="movements")
+    outbound = models.ForeignKey(Outbound, verbose_name=_("outbound"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="movements")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("operator"), on_delete=models.PROTECT,
+                                 related_name="+")
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["sku", "location"], name="stock_movement_sku")]
+        constraints = [
+            # Each kind moves one way, to or from its own location, and names the record that caused it.
+            models.CheckConstraint(name="stock_movement_kind_shape", condition=(
+                Q(kind="return_accepted", location="sellable", quantity__gt=0, inbound__isnull=False,
+                  outbound__isnull=True)
+                | Q(kind="return_rejected", location="damaged", quantity__gt=0, inbound__isnull=False,
+                    outbound__isnull=True)
+                | Q(kind="outbound", location="sellable", quantity__lt=0, outbound__isnull=False,
+                    inbound__isnull=True))),
+        ]
+        triggers = [pgtrigger.Protect(name="stock_movements_append_only",
+                                      operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.location} {self.quantity:+d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("Stock movements are history and cannot be edited.")
+        super().save(*args, **kwargs)
+
+
+class StockBalance(models.Model):
+    """What the after-sales movements add up to, per SKU and location: kept in the movement's own
+    transaction by one atomic upsert (warehouse.services), and checked against the ledger
+    (warehouse.selectors.stock_mismatches). Sellable stock counts after-sales flows only: a negative number
+    means more went out as replacements than came back."""
+
+    sku = models.CharField(_("SKU"), max_length=64)
+    location = models.CharField(_("location"), max_length=12, choices=Location)
+    quantity = models.IntegerField(_("quantity"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("stock balance")
+        verbose_name_plural = _("stock balances")
+        ordering = ["sku", "location"]
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "location"], name="one_stock_balance_per_sku_location"),
+            # Nothing leaves the damaged location through after-sales: it can only grow.
+            models.CheckConstraint(condition=~Q(location="damaged") | Q(quantity__gte=0),
+                                   name="damaged_stock_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.get_location_display()}: {self.quantity}"
+
+
+@tracked("IncidentHistory")
+class Incident(models.Model):
+    """The shop's registers (SPEC §10, seed 001): goods shipped wrong, parcels the courier lost, with
+    what each cost the shop, for the month's accounts."""
+
+    class Kind(models.TextChoices):
+        WRONG_ITEM = "wrong_item", _("wrong item shipped")
+        LOST_PARCEL = "lost_parcel", _("parcel lost")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind)
+    order = models.ForeignKey("orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey("tickets.Ticket", verbose_name=_("ticket"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(_("SKU"), max_length=64, blank=True, help_text=_("the goods concerned"))
+    courier = models.CharField(_("courier"), max_length=100, blank=True)
+    tracking_no = models.CharField(_("tracking no"), max_length=100, blank=True)
+    description = models.CharField(_("what happened"), max_length=1000)
+    cost = models.DecimalField(_("cost to the shop"), max_digits=12, decimal_places=2)
+    occurred_on = models.DateField(_("occurred on"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-occurred_on", "-pk"]
+        indexes = [models.Index(fields=["kind", "occurred_on"], name="incident_register")]
+        constraints = [models.CheckConstraint(condition=Q(cost__gte=0), name="incident_cost_gte_0")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.order.order_no}"
+
+
+class WrongShipment(Incident):
+    class Meta:
+        proxy = True
+        verbose_name = _("wrong-item shipment")
+        verbose_name_plural = _("wrong-item shipments")
+
+
+class LostParcel(Incident):
+    class Meta:
+        proxy = True
+        verbose_name = _("lost parcel")
+        verbose_name_plural = _("lost parcels")
+
+
+class ArrivalTicket(Ticket):
+    """The warehouse's arrivals queue: tickets whose goods are on their way back (warehouse.admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("arrival to receive")
+        verbose_name_plural = _("arrivals to receive")

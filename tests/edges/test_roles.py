@@ -16,11 +16,16 @@ pytestmark = pytest.mark.django_db
 # What each role finds on the admin's index page: the models it reads, by their list URL.
 SEES = {
     "ops": {"orders/buyer", "orders/order", "orders/shop", "policies/policy", "reasons/reason", "refunds/refund",
-            "tickets/replytemplate", "tickets/ticket", "warehouse/inbound", "warehouse/outbound"},
+            "tickets/replytemplate", "tickets/ticket", "warehouse/inbound", "warehouse/outbound",
+            "warehouse/outboundrequest", "warehouse/intercept", "warehouse/stockbalance", "warehouse/stockmovement",
+            "warehouse/wrongshipment", "warehouse/lostparcel"},
     "finance": {"orders/buyer", "orders/order", "orders/shop", "policies/policy", "reasons/reason",
-                "refunds/refund", "refunds/refundqueueticket", "tickets/ticket"},
+                "refunds/refund", "refunds/refundqueueticket", "tickets/ticket", "warehouse/wrongshipment",
+                "warehouse/lostparcel"},
     "warehouse": {"orders/buyer", "orders/order", "orders/shop", "tickets/ticket", "warehouse/inbound",
-                  "warehouse/outbound"},
+                  "warehouse/outbound", "warehouse/arrivalticket", "warehouse/outboundrequest", "warehouse/intercept",
+                  "warehouse/stockbalance", "warehouse/stockmovement", "warehouse/wrongshipment",
+                  "warehouse/lostparcel"},
 }
 # The bulk actions each role is offered on the ticket list.
 ACTIONS = {"ops": {"approve_selected"}, "finance": {"finance_approve_selected"}, "warehouse": set()}

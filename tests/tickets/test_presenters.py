@@ -38,5 +38,6 @@ def test_an_inspection_reads_as_accepted_or_rejected_per_line_and_is_internal_wh
 
     assert received.what == "goods received and inspected"
     assert received.moved == "awaiting return → pending review"
-    assert ("inspection", f"{ticket.order.lines.get().line_id} × 2 rejected") in received.changes
+    assert ("inspection", f"{ticket.order.lines.get().line_id} × 2 rejected (used: Scratched)") in received.changes
+    assert ("refund", "20.00 → 0.00") in received.changes  # recomputed for what passed: nothing
     assert (note.what, note.internal, note.why) == ("note added", True, "Called the buyer.")

@@ -25,7 +25,7 @@ from tests.factories import BuyerFactory, make_order, submit
 from tickets import services
 from tickets.models import Note, ReturnShipment, Ticket, TimelineEvent
 from warehouse import services as warehouse
-from warehouse.models import Inbound, Outbound, OutboundRequest
+from warehouse.models import Inbound, Intercept, Outbound, OutboundRequest
 
 S = Ticket.Status
 RO, RR, EX = Ticket.Type.REFUND_ONLY, Ticket.Type.RETURN_REFUND, Ticket.Type.EXCHANGE
@@ -87,13 +87,18 @@ STATES = {
                                             S.AWAITING_REFUND),
     "awaiting_refund_compensation_reship_sent": (
         S.PENDING_REVIEW, [journeys.reship_with_compensation, journeys.ship_replacement], S.AWAITING_REFUND),
+    # Refund only on an order not shipped yet, above the automatic approval: ops approved, the warehouse was
+    # told to hold the shipment (warehouse.Intercept); then, perhaps, finance asked for the money.
+    "awaiting_refund_before_shipment": (S.AWAITING_REFUND, [], S.AWAITING_REFUND),
+    "awaiting_refund_before_shipment_refund_open": (S.AWAITING_REFUND, [_finance_requests_refund], S.AWAITING_REFUND),
 }
+BEFORE_SHIPMENT = {"awaiting_refund_before_shipment", "awaiting_refund_before_shipment_refund_open"}
 
 # States whose transition is tried one second after the return deadline (the others: at once).
 PAST_RETURN_DEADLINE = {"awaiting_return_past_deadline", "awaiting_return_goods_sent_past_deadline"}
 
 TRANSITIONS = ["approve", "reject", "compensate", "cancel", "record_return_shipment", "record_inbound", "close",
-               "finance_approve", "finance_reject", "record_outbound", "confirm_receipt", "reship"]
+               "finance_approve", "finance_reject", "record_outbound", "confirm_receipt", "reship", "intercept_too_late"]
 
 # The expected machine, by hand. (type, state) -> {transition: status once it and its after-commit
 # work (the refund) are done}. A pair not listed must be refused.
@@ -156,6 +161,10 @@ EXPECTED = {
     **{(t, "awaiting_refund_compensation_reship"): {"record_outbound": S.AWAITING_REFUND, **_FINANCE}
        for t in (RO, RR)},
     **{(t, "awaiting_refund_compensation_reship_sent"): _FINANCE for t in (RO, RR)},
+    # The warehouse could not hold the shipment: unpaid, the ticket goes back to ops; with its refund on its
+    # way, it stays (flagged for ops). Tickets nobody asked to hold refuse it.
+    (RO, "awaiting_refund_before_shipment"): {**_FINANCE, "intercept_too_late": S.PENDING_REVIEW},
+    (RO, "awaiting_refund_before_shipment_refund_open"): {"intercept_too_late": S.AWAITING_REFUND},
 }
 
 # What the timeline calls each move (the refund's own success follows a finance approval).
@@ -163,7 +172,7 @@ EVENTS = {"approve": ["approve"], "reject": ["reject"], "compensate": ["compensa
           "record_return_shipment": ["record_return_shipment"], "record_inbound": ["receive_goods"],
           "close": ["close"], "finance_approve": ["finance_approve", "refund_succeeded"],
           "finance_reject": ["finance_reject"], "record_outbound": ["ship_replacement"],
-          "confirm_receipt": ["confirm_receipt"], "reship": ["reship"]}
+          "confirm_receipt": ["confirm_receipt"], "reship": ["reship"], "intercept_too_late": ["intercept_failed"]}
 
 
 def _lines(ticket, **extra):
@@ -177,7 +186,8 @@ def do(transition: str, ticket: Ticket, staff: dict, *, actor="default"):
     who = {"approve": staff["ops"], "reject": staff["ops"], "compensate": staff["ops"], "cancel": buyer_user,
            "record_return_shipment": buyer_user, "record_inbound": staff["warehouse"], "close": None,
            "finance_approve": staff["finance"], "finance_reject": staff["finance"],
-           "record_outbound": staff["warehouse"], "confirm_receipt": buyer_user, "reship": staff["ops"]}[transition]
+           "record_outbound": staff["warehouse"], "confirm_receipt": buyer_user, "reship": staff["ops"],
+           "intercept_too_late": staff["warehouse"]}[transition]
     actor = who if actor == "default" else actor
     pk = ticket.pk
     calls = {
@@ -198,13 +208,26 @@ def do(transition: str, ticket: Ticket, staff: dict, *, actor="default"):
         "confirm_receipt": lambda: services.confirm_receipt(ticket_id=pk, actor=actor),
         "reship": lambda: services.reship_ticket(ticket_id=pk, actor=actor, lines=_lines(ticket)[:1],
                                                  note="Missing part: sending it again."),
+        "intercept_too_late": lambda: _intercept_too_late(pk, actor),
     }
     return calls[transition]()
 
 
+def _intercept_too_late(ticket_id, actor):
+    """The warehouse's "too late: already shipped"; a ticket nobody asked to hold has nothing to mark (the
+    ticket's own door says so)."""
+    intercept = Intercept.objects.filter(ticket_id=ticket_id).first()
+    if intercept is None:
+        return services.record_intercept_outcome(ticket_id=ticket_id, actor=actor, held=False, note="Shipped")
+    return warehouse.record_intercept_result(intercept_id=intercept.pk, actor=actor, held=False, note="Shipped")
+
+
 def reach(ticket_type: str, state: str, staff: dict, buyer) -> Ticket:
     status, steps, expected_status = STATES[state]
-    ticket = advance(submit(make_order(buyer=buyer), type=ticket_type), status, staff=staff)
+    order = (make_order(buyer=buyer, status="unshipped", lines=(("general", "900.00", 1, None),))
+             if state in BEFORE_SHIPMENT else make_order(buyer=buyer))
+    ticket = advance(submit(order, type=ticket_type, reason_code="changed_mind" if state in BEFORE_SHIPMENT
+                            else "quality_issue"), status, staff=staff)
     for step in steps:
         step(ticket, staff)
         ticket.refresh_from_db()
@@ -230,6 +253,7 @@ def snapshot(ticket: Ticket) -> dict:
         "inbounds": Inbound.objects.filter(ticket=ticket).count(),
         "outbounds": Outbound.objects.filter(ticket=ticket).count(),
         "outbound_requests": list(OutboundRequest.objects.filter(ticket=ticket).values_list("pk", "status")),
+        "intercepts": list(Intercept.objects.filter(ticket=ticket).values_list("pk", "status")),
         "refunds": list(Refund.objects.filter(ticket=ticket).values_list("pk", "status", "amount")),
         "notes": Note.objects.filter(ticket=ticket).count(),
         "payouts": GatewayPayout.objects.count(),
@@ -311,6 +335,8 @@ ROLE_CASES = [
     ("record_inbound", "awaiting_return_goods_sent", "buyer", NotAllowed),
     ("record_outbound", "awaiting_exchange", "finance", NotAllowed),
     ("record_outbound", "awaiting_exchange", "buyer", NotAllowed),
+    ("intercept_too_late", "awaiting_refund_before_shipment", "ops", NotAllowed),
+    ("intercept_too_late", "awaiting_refund_before_shipment", "finance", NotAllowed),
     ("cancel", "pending_review", "other_buyer", NotFound),
     ("cancel", "pending_review", "ops", NotFound),
     ("record_return_shipment", "awaiting_return", "other_buyer", NotFound),

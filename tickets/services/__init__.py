@@ -25,6 +25,7 @@ from tickets.services.doors import (
     record_finance_approval,
     record_finance_send_back,
     record_goods_received,
+    record_intercept_outcome,
     record_refund_failed,
     record_refund_succeeded,
     record_replacement_shipped,
@@ -50,6 +51,6 @@ __all__ = [
     "Dispatch", "GoodsLine", "GoodsReceipt", "add_note", "approve_ticket", "cancel_ticket", "close_ticket",
     "compensate_ticket", "compensation_cap", "confirm_receipt", "escalate_ticket", "extras_available",
     "line_amounts", "next_ticket_id", "record_finance_approval", "record_finance_send_back",
-    "record_goods_received", "record_refund_failed", "record_refund_succeeded", "record_replacement_shipped",
+    "record_goods_received", "record_intercept_outcome", "record_refund_failed", "record_refund_succeeded", "record_replacement_shipped",
     "record_return_shipment", "reject_ticket", "reship_ticket", "preview_reship", "submit_ticket", "subscribe", "ticket_number",
 ]

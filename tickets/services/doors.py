@@ -3,30 +3,37 @@ decide when money moved or goods arrived, and tell the ticket here, inside their
 door locks the ticket, checks the machine allows the move, fires it and writes the timeline row; none
 checks roles (the calling service does: it is the business action)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from aftersales import clock
-from aftersales.errors import FieldInvalid
+from aftersales.errors import FieldInvalid, FieldRequired, InvalidTransition
 from aftersales.inputs import clean_text, line_quantities
+from aftersales.money import ZERO
+from aftersales.vocabulary import InspectionRejection
 from policies import services as policies
 from tickets.machine import check_can, lock_ticket, move, read_ticket, record_event, save_status
-from tickets.models import EventKind, Ticket, TicketLine
+from tickets.models import EventKind, Ticket, TicketLine, Upload
+from tickets.services.amounts import line_amounts
 
 # --------------------------------------------------------------------------------------------- goods
 
 
 @dataclass(frozen=True)
 class GoodsLine:
-    """Units of one claimed line the warehouse handled (``accepted``: None for goods going out)."""
+    """Units of one claimed line the warehouse handled (``accepted``: None for goods going out; for goods
+    refused at inspection, why, from the short list, and the clerk's words)."""
 
     ticket_line: TicketLine
     quantity: int
     accepted: bool | None = None
+    reject_reason: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ class GoodsReceipt:
     lines: list[GoodsLine]
     note: str
     at: datetime
+    photos: list[Upload] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -55,32 +63,125 @@ def claimed_lines(ticket: Ticket, lines, *, with_accepted: bool) -> list[GoodsLi
         if ticket_line is None:
             raise FieldInvalid(_("Not a line of this ticket."), field=f"lines.{line.index}.order_line_id")
         if line.quantity > ticket_line.quantity:
+            if with_accepted:  # a receipt: the clerk counted more than the buyer claimed
+                raise FieldInvalid(_("More than was claimed: the buyer claimed %(maximum)s of this line.") % {
+                    "maximum": ticket_line.quantity}, field=f"lines.{line.index}.quantity")
             raise FieldInvalid(_("A whole number from %(minimum)s to %(maximum)s.") % {
                 "minimum": 1, "maximum": ticket_line.quantity}, field=f"lines.{line.index}.quantity")
         out.append(GoodsLine(ticket_line, line.quantity, line.accepted))
     return out
 
 
+def _inspected(received: list[GoodsLine], lines) -> list[GoodsLine]:
+    """Each refused line with its reason (from the short list, required) and the clerk's note."""
+    out = []
+    for index, line in enumerate(received):
+        raw = lines[index] if isinstance(lines[index], dict) else {}
+        reason = raw.get("reject_reason") or ""
+        note = clean_text(raw.get("note"), field=f"lines.{index}.note", required=False, limit=500)
+        if line.accepted:
+            reason = ""
+        elif reason not in InspectionRejection.values:
+            raise FieldRequired(_("Say why the goods were refused."), field=f"lines.{index}.reject_reason")
+        out.append(GoodsLine(line.ticket_line, line.quantity, line.accepted, reason, note))
+    return out
+
+
+def _inspection_photos(photo_ids, actor) -> list[Upload]:
+    """Photos the clerk uploaded (checked as the buyer's are: tickets.uploads), attached to no claim."""
+    if not photo_ids:
+        return []
+    if not isinstance(photo_ids, list | tuple) or len(photo_ids) > MAX_INSPECTION_PHOTOS or not all(
+            isinstance(pk, int) and not isinstance(pk, bool) for pk in photo_ids):
+        raise FieldInvalid(_("At most %(count)s photos.") % {"count": MAX_INSPECTION_PHOTOS}, field="photo_ids")
+    photos = list(Upload.objects.filter(pk__in=photo_ids, owner=actor, ticket__isnull=True).order_by("pk"))
+    if len(photos) != len(set(photo_ids)):
+        raise FieldInvalid(_("Not a photo you uploaded."), field="photo_ids")
+    return photos
+
+
+def _accepted_refund(ticket: Ticket, received: list[GoodsLine]) -> dict[str, Decimal]:
+    """The refund for what passed inspection (SPEC §5: quantity × the line's paid unit amount), by the
+    ticket's own amount rules. The ticket's lines keep what was claimed (they count against the order)."""
+    accepted = {line.ticket_line.pk: line.quantity for line in received if line.accepted}
+    requested = [(tl.order_line, accepted[tl.pk]) for tl in ticket.lines.select_related("order_line")
+                 if accepted.get(tl.pk)]
+    goods = sum(line_amounts(ticket.order, requested, exclude_ticket_id=ticket.pk), ZERO) if requested else ZERO
+    shipping = ticket.shipping_refund if goods > 0 else ZERO
+    fee = min(ticket.service_fee, goods + shipping)
+    return {"goods_amount": goods, "shipping_refund": shipping, "service_fee": fee,
+            "refund_amount": goods + shipping - fee,
+            "coupon_refund": ticket.coupon_refund if goods > 0 else ZERO,
+            "virtual_currency_refund": ticket.virtual_currency_refund if goods > 0 else ZERO}
+
+
+MAX_INSPECTION_PHOTOS = 12
+
+
 @transaction.atomic
-def record_goods_received(*, ticket_id: int, actor, lines, note: str = "") -> GoodsReceipt:
+def record_goods_received(*, ticket_id: int, actor, lines, note: str = "", photo_ids=()) -> GoodsReceipt:
     """The goods came back and were inspected. Everything claimed arrived and passed: the ticket moves
     on (return: awaiting refund; exchange: awaiting exchange). Anything missing or rejected: back to
-    ops review with the inspection in the timeline."""
+    ops review with the inspection in the timeline, and a return's refund recomputed for the goods that
+    passed (ops approves that, or less, again). Each line: ``{"order_line_id", "quantity", "accepted",
+    "reject_reason", "note"}``; more than was claimed is refused, naming the line."""
     ticket = lock_ticket(ticket_id)
     check_can(ticket, EventKind.RECEIVE_GOODS)
-    received = claimed_lines(ticket, lines, with_accepted=True)
+    received = _inspected(claimed_lines(ticket, lines, with_accepted=True), lines)
     note = clean_text(note, field="note", required=False, limit=1000)
+    photos = _inspection_photos(photo_ids, actor)
     all_accepted = (all(line.accepted for line in received)
                     and {line.ticket_line.pk for line in received} == {tl.pk for tl in ticket.lines.all()}
                     and all(line.quantity == line.ticket_line.quantity for line in received))
     now = clock.now()
+    changes = {"inspection": [None, [[line.ticket_line.order_line.line_id, line.quantity, line.accepted,
+                                      line.reject_reason, line.note] for line in received]]}
+    fields = []
+    if not all_accepted and ticket.type != Ticket.Type.EXCHANGE and not ticket.is_compensation:
+        recomputed = _accepted_refund(ticket, received)
+        if recomputed["refund_amount"] != ticket.refund_amount:
+            changes["refund_amount"] = [str(ticket.refund_amount), str(recomputed["refund_amount"])]
+        for name, value in recomputed.items():
+            setattr(ticket, name, value)
+        fields = list(recomputed)
+    if photos:
+        changes["photos"] = [None, [photo.pk for photo in photos]]
     before = move(ticket, EventKind.RECEIVE_GOODS, all_accepted=all_accepted)
     ticket.goods_received_at, ticket.inspection_passed = now, all_accepted
-    save_status(ticket, "goods_received_at", "inspection_passed")
-    record_event(ticket, EventKind.RECEIVE_GOODS, actor=actor, before=before, reason=note, changes={
-        "inspection": [None, [[line.ticket_line.order_line.line_id, line.quantity, line.accepted]
-                              for line in received]]})
-    return GoodsReceipt(ticket, received, note, now)
+    save_status(ticket, "goods_received_at", "inspection_passed", *fields)
+    record_event(ticket, EventKind.RECEIVE_GOODS, actor=actor, before=before, reason=note, changes=changes)
+    return GoodsReceipt(ticket, received, note, now, photos)
+
+
+# ----------------------------------------------------------------------------------------- intercepts
+
+
+@transaction.atomic
+def record_intercept_outcome(*, ticket_id: int, actor, held: bool, note: str = "") -> Ticket:
+    """The warehouse tried to hold the shipment of a refund-only claim on an unshipped order [001].
+
+    Held: an internal timeline row, nothing else changes. Too late (already shipped): the goods are on
+    their way to the buyer. If no money has moved yet (ops approved, finance has not paid) the ticket goes
+    back to ops review; if the refund is already under way or paid (the system approves small claims
+    before shipment and pays at once) the ticket stays where it is, flagged "intercept too late" for ops
+    to recover the goods or the money with the buyer. Either way a timeline row says so."""
+    ticket = lock_ticket(ticket_id)
+    if not ticket.intercept_requested:
+        raise InvalidTransition(_("No hold of the shipment was asked for this ticket."))
+    note = clean_text(note, field="note", required=not held, limit=1000)
+    if held:
+        record_event(ticket, EventKind.INTERCEPT_HELD, actor=actor, before=ticket.status, reason=note,
+                     buyer_visible=False)
+        return ticket
+    ticket.intercept_failed_at = clock.now()
+    if can_proceed(ticket.intercept_failed):
+        before = move(ticket, EventKind.INTERCEPT_FAILED)
+        save_status(ticket, "intercept_failed_at")
+    else:
+        before = ticket.status
+        ticket.save(update_fields=["intercept_failed_at", "updated_at"])
+    record_event(ticket, EventKind.INTERCEPT_FAILED, actor=actor, before=before, reason=note, buyer_visible=False)
+    return ticket
 
 
 @transaction.atomic

@@ -1,0 +1,165 @@
+"""The warehouse's admin forms: what a clerk types, turned into what the services take. Refusals come back
+from the services as domain errors naming a field (``lines.0.quantity``); each form says which of its own
+fields that is, so the error stands beside what was typed."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.errors import DomainError
+from aftersales.vocabulary import InspectionRejection
+from warehouse import services
+from warehouse.models import Incident
+
+ACCEPTED = "accepted"
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several photos at once (the images themselves are checked by tickets.uploads, as the buyer's are)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleImageInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+def _result_choices():
+    return [(ACCEPTED, _("accepted")), *((value, _("rejected: %(why)s") % {"why": label})
+                                        for value, label in InspectionRejection.choices)]
+
+
+class ReceiveForm(forms.Form):
+    """Per claimed line: how many units arrived, the inspection result (accepted, or rejected and why) and
+    a note; then the inbound's note and photos."""
+
+    note = forms.CharField(label=_("Inspection note"), required=False, max_length=1000,
+                           widget=forms.TextInput(attrs={"size": 60}))
+    photos = MultipleImageField(label=_("Inspection photos"), required=False,
+                                help_text=_("JPEG, PNG or WebP; several at once."))
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket_lines = list(ticket.lines.select_related("order_line"))
+        self.rows = []
+        for line in self.ticket_lines:
+            pk = line.pk
+            self.fields[f"received_{pk}"] = forms.IntegerField(
+                label=_("received"), min_value=0, initial=line.quantity,
+                widget=forms.NumberInput(attrs={"class": "qty", "min": 0}))
+            self.fields[f"result_{pk}"] = forms.ChoiceField(label=_("inspection"), choices=_result_choices(),
+                                                            initial=ACCEPTED)
+            self.fields[f"line_note_{pk}"] = forms.CharField(
+                label=_("note"), required=False, max_length=500,
+                widget=forms.TextInput(attrs={"placeholder": _("what is wrong, if anything")}))
+            self.rows.append((line, self[f"received_{pk}"], self[f"result_{pk}"], self[f"line_note_{pk}"]))
+        self._sent: list[int] = []  # ticket line pks, in the order of the lines sent to the service
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not any(data.get(f"received_{line.pk}") for line in self.ticket_lines):
+            raise forms.ValidationError(_("Nothing arrived? Enter the units that did."))
+        return data
+
+    def lines(self) -> list[dict]:
+        """What the service takes: one entry per line with units received (none: those are missing)."""
+        out, self._sent = [], []
+        for line in self.ticket_lines:
+            units = self.cleaned_data[f"received_{line.pk}"]
+            if not units:
+                continue
+            result = self.cleaned_data[f"result_{line.pk}"]
+            out.append({"order_line_id": line.order_line.line_id, "quantity": units, "accepted": result == ACCEPTED,
+                        "reject_reason": "" if result == ACCEPTED else result,
+                        "note": self.cleaned_data[f"line_note_{line.pk}"]})
+            self._sent.append(line.pk)
+        return out
+
+    def field_for(self, service_field: str | None) -> str | None:
+        """The form field a service's refusal names (None: the form as a whole)."""
+        parts = (service_field or "").split(".")
+        if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(self._sent):
+            pk = self._sent[int(parts[1])]
+            return {"quantity": f"received_{pk}", "reject_reason": f"result_{pk}", "note": f"line_note_{pk}"}.get(
+                parts[2])
+        return {"note": "note", "photo_ids": "photos", "file": "photos"}.get(parts[0])
+
+
+class ShipForm(forms.Form):
+    """What leaves: units per requested line, the courier and the tracking number."""
+
+    courier = forms.CharField(label=_("Courier"), max_length=100)
+    tracking_no = forms.CharField(label=_("Tracking no"), max_length=100)
+
+    def __init__(self, *args, request_lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request_lines = list(request_lines)
+        self.rows = []
+        for line in self.request_lines:
+            self.fields[f"qty_{line.pk}"] = forms.IntegerField(
+                label=_("units to send"), min_value=0, initial=line.quantity,
+                widget=forms.NumberInput(attrs={"class": "qty", "min": 0}))
+            self.rows.append((line, self[f"qty_{line.pk}"]))
+        self.order_fields([*(f"qty_{line.pk}" for line in self.request_lines), "courier", "tracking_no"])
+        self._sent: list[int] = []
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not any(data.get(f"qty_{line.pk}") for line in self.request_lines):
+            raise forms.ValidationError(_("Say how many units of which line leave."))
+        return data
+
+    def lines(self) -> list[dict]:
+        out, self._sent = [], []
+        for line in self.request_lines:
+            if self.cleaned_data[f"qty_{line.pk}"]:
+                out.append({"order_line_id": line.order_line.line_id, "quantity": self.cleaned_data[f"qty_{line.pk}"]})
+                self._sent.append(line.pk)
+        return out
+
+    def field_for(self, service_field: str | None) -> str | None:
+        parts = (service_field or "").split(".")
+        if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(self._sent):
+            return f"qty_{self._sent[int(parts[1])]}"
+        return parts[0] if parts[0] in ("courier", "tracking_no") else None
+
+
+class HeldForm(forms.Form):
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=1000)
+
+
+class TooLateForm(forms.Form):
+    note = forms.CharField(label=_("What left, and how (courier, tracking no)"), max_length=1000)
+
+
+class IncidentForm(forms.ModelForm):
+    """A register entry: the order (and ticket) by number, as staff know them; checked by the service."""
+
+    order_no = forms.CharField(label=_("Order no"), max_length=64)
+    ticket_no = forms.CharField(label=_("Ticket no (optional)"), max_length=32, required=False)
+
+    class Meta:
+        model = Incident
+        fields = ["occurred_on", "sku", "courier", "tracking_no", "description", "cost"]
+        widgets = {"description": forms.TextInput(attrs={"size": 80})}
+
+    kind = ""  # set by the register's admin
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.terms = {key: data.get(key) for key in ("order_no", "ticket_no", "sku", "courier", "tracking_no",
+                                                          "description", "cost", "occurred_on")}
+            services.incident_terms(kind=self.kind, **{**self.terms, "cost": str(data["cost"])})
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.detail)
+        return data
