@@ -135,6 +135,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Without Redis there is no `celery beat`: `runserver` runs the periodic tasks in a thread of its own, on the
+# same schedules (aftersales.scheduler).
+IN_PROCESS_BEAT = env.bool("IN_PROCESS_BEAT", default=not REDIS_URL)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
