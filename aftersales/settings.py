@@ -138,6 +138,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Without Redis there is no `celery beat`: `runserver` runs the periodic tasks in a thread of its own, on the
 # same schedules (aftersales.scheduler).
 IN_PROCESS_BEAT = env.bool("IN_PROCESS_BEAT", default=not REDIS_URL)
+# Threads of the deadline sweep task, each taking its own batches (FOR UPDATE SKIP LOCKED): mostly waiting on
+# the database, so two go faster than one when many tickets fall due at once.
+DEADLINE_SWEEP_WORKERS = env.int("DEADLINE_SWEEP_WORKERS", default=2)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

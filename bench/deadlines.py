@@ -66,7 +66,7 @@ def vacuum() -> None:
 
 def empty_sweep(runs: int) -> tuple[float, str]:
     """Median time of a sweep with nothing due, and the plan of its probe."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     from aftersales import clock
     from tickets.deadlines import due_now, run_deadlines
@@ -80,8 +80,8 @@ def empty_sweep(runs: int) -> tuple[float, str]:
         times.append(time.perf_counter() - started)
         assert not +done, done
     probe = due_now(clock.now()).order_by("next_deadline_at").select_for_update(skip_locked=True)
-    query, params = probe.values_list("pk", "next_deadline_kind")[:200].query.sql_with_params()
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        query, params = probe.values_list("pk", "next_deadline_kind")[:200].query.sql_with_params()
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {query}", params)
         plan = "\n".join("    " + row[0] for row in cursor.fetchall())
     return statistics.median(times) * 1000, plan
@@ -105,6 +105,7 @@ def main() -> int:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=2, help="sweep threads, as the periodic task (DEADLINE_SWEEP_WORKERS)")
     parser.add_argument("--db-name", default="aftersales_bench_deadlines")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
@@ -143,7 +144,7 @@ def main() -> int:
         made = make_due(args.due)
         assert due_now(clock.now()).count() == made, (due_now(clock.now()).count(), made)
         started = time.perf_counter()
-        done = run_deadlines()
+        done = run_deadlines(workers=args.workers)
         elapsed = time.perf_counter() - started
         left = due_now(clock.now()).count()
     finally:
@@ -156,7 +157,7 @@ def main() -> int:
     (small_ms, _), (large_ms, _) = results[args.small], results[args.large]
     print(f"\nsweep, nothing due: {args.small:,} tickets {small_ms:.2f} ms, {args.large:,} tickets {large_ms:.2f} ms "
           f"(goal < {EMPTY_GOAL_MS:.0f} ms: {'met' if max(small_ms, large_ms) < EMPTY_GOAL_MS else 'NOT MET'})")
-    print(f"sweep, {made:,} due among {args.large:,}: {elapsed:.1f} s, {made / elapsed:,.0f} tickets/s, "
+    print(f"sweep, {made:,} due among {args.large:,} ({args.workers} threads): {elapsed:.1f} s, {made / elapsed:,.0f} tickets/s, "
           f"left due: {left} (goal < {DUE_GOAL_S:.0f} s: {'met' if elapsed < DUE_GOAL_S and not left else 'NOT MET'})")
     print("  " + ", ".join(f"{label} {count:,}" for label, count in sorted(done.items())))
     return 0

@@ -36,7 +36,7 @@ def escalate_ticket(*, ticket_id: int, due_for: str, reason: str = "") -> Ticket
     """Flag a ticket whose step ``due_for`` (a DueKind) is late, for the ops queue: no state change, one
     internal event, once per stage (tickets.due: a new stage clears the flag). Parts downstream may act on
     the event in this same transaction: refunds pays a late refund automatically where the policy says so
-    [003], and then the ticket has moved on (money on its way) when this returns."""
+    [003], and then the ticket returned has moved on (money on its way)."""
     ticket = lock_ticket(ticket_id)
     if ticket.escalated_at is not None or ticket.is_final:
         return ticket
@@ -47,7 +47,8 @@ def escalate_ticket(*, ticket_id: int, due_for: str, reason: str = "") -> Ticket
     ticket.save(update_fields=["escalated_at", "updated_at"])
     record_event(ticket, EventKind.ESCALATE, actor=None, before=ticket.status, reason=reason, buyer_visible=False,
                  changes={"due_for": [None, due_for]} if due_for else None)
-    ticket.refresh_from_db()  # a subscriber may have moved it on
+    if due_for == DueKind.REFUND:
+        ticket.refresh_from_db()  # a subscriber may have paid it (refunds.services.refund_late_refund)
     return ticket
 
 
