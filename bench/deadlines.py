@@ -51,9 +51,12 @@ MAKE_DUE = [
 
 
 def sql(statement: str, params=None) -> None:
-    from django.db import connection
+    """Bench data, changed straight in the table (without history rows, as seed_bulk loads it); the sweep
+    itself runs with every trigger."""
+    from django.db import connection, transaction
 
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(statement, params)
 
 
