@@ -36,6 +36,9 @@ class InProcessBeat(threading.Thread):
     def run(self) -> None:
         self.app.set_current()
         try:
+            # The tasks' modules, as a worker imports them at start: beat runs a task it knows eagerly, and
+            # would only send one it does not know to a broker nobody reads.
+            self.app.loader.import_default_modules()
             self.service.start()
         except Exception:  # the thread must not die silently: say why the periodic tasks stopped
             log.exception("in-process beat stopped")

@@ -50,7 +50,7 @@ def run_deadlines(now: datetime | None = None, *, batch: int = BATCH, workers: i
     ``workers`` > 1 sweeps with that many threads, each on its own database connection, side by side as two
     sweeps would (the periodic task uses DEADLINE_SWEEP_WORKERS: the work is mostly waiting on the database)."""
     now = now or clock.now()
-    if workers <= 1:
+    if workers <= 1 or connection.vendor != "postgresql":  # SQLite (the demo) has one writer at a time
         return _sweep(now, batch)
     results: list[Counter] = []
 

@@ -79,3 +79,41 @@ def test_runserver_starts_it_only_in_the_serving_process_and_only_without_redis(
 
     settings.IN_PROCESS_BEAT = False  # with Redis: worker and `celery beat` do it (docker-compose.yml)
     assert scheduler.start_for_runserver(["manage.py", "runserver"]) is None
+
+
+@pytest.mark.slow
+def test_the_demo_server_without_redis_closes_a_ticket_when_its_deadline_passes(staff, buyer, tmp_path):
+    """`manage.py runserver` as the demo runs it (no REDIS_URL), in its own process: nobody runs a command."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ticket = journeys.advance(submit(make_order(buyer=buyer)), S.AWAITING_RETURN, staff=staff)
+    deadline = clock.now() + dt.timedelta(seconds=5)
+    Ticket.objects.filter(pk=ticket.pk).update(return_deadline=deadline, next_deadline_at=deadline)
+    every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.update_or_create(name="Deadline sweep (close, auto-confirm, escalate)", defaults={
+        "task": "tickets.tasks.run_deadlines_task", "interval": every_second, "enabled": True})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = connection.settings_dict
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "IN_PROCESS_BEAT")}
+    env.update({"DJANGO_SETTINGS_MODULE": "aftersales.settings", "SECRET_KEY": "demo-test", "DEBUG": "1",
+                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"})
+    log = tmp_path / "runserver.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+                                  cwd=Path(__file__).resolve().parents[2], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: status_of(ticket) == S.CLOSED or server.poll() is not None, 60), log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        connection.close()
+    assert status_of(ticket) == S.CLOSED, log.read_text()[-3000:]
+    close = Ticket.objects.get(pk=ticket.pk).events.get(transition="close")
+    assert close.actor is None and close.at > deadline
+    assert "in-process beat started" in log.read_text() or "beat: Starting" in log.read_text()

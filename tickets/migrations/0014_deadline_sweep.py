@@ -6,6 +6,18 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import OuterRef, Subquery
+
+
+def backfill_first_replies(apps, schema_editor):
+    Ticket = apps.get_model("tickets", "Ticket")
+    TimelineEvent = apps.get_model("tickets", "TimelineEvent")
+    first_staff_row = (TimelineEvent.objects.filter(ticket=OuterRef("pk"),
+                                                    actor_role__in=["ops", "finance", "warehouse", "admin", "staff"])
+                       .order_by("at").values("at")[:1])
+    (Ticket.objects.filter(first_replied_at__isnull=True, reason__group="logistics")
+     .exclude(status__in=["rejected", "completed", "cancelled", "closed"])
+     .update(first_replied_at=Subquery(first_staff_row)))
 
 
 class Migration(migrations.Migration):
@@ -66,12 +78,5 @@ class Migration(migrations.Migration):
             model_name='ticket',
             trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "tickets_tickethistory" ("approved_at", "assignee_id", "buyer_id", "confirm_deadline", "coupon_refund", "created_at", "description", "escalated_at", "fee_reason", "finance_rejection_reason", "finished_at", "first_replied_at", "goods_amount", "goods_received_at", "id", "inspection_passed", "intercept_requested", "is_compensation", "next_deadline_at", "next_deadline_kind", "order_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "reason_id", "refund_amount", "refund_requested_at", "rejection_reason", "replacement_shipped_at", "reship_requested_at", "return_address", "return_contact", "return_deadline", "return_phone", "review_started_at", "reviewed_at", "reviewer_id", "service_fee", "shipping_refund", "shop_id", "status", "ticket_no", "type", "updated_at", "virtual_currency_refund") VALUES (OLD."approved_at", OLD."assignee_id", OLD."buyer_id", OLD."confirm_deadline", OLD."coupon_refund", OLD."created_at", OLD."description", OLD."escalated_at", OLD."fee_reason", OLD."finance_rejection_reason", OLD."finished_at", OLD."first_replied_at", OLD."goods_amount", OLD."goods_received_at", OLD."id", OLD."inspection_passed", OLD."intercept_requested", OLD."is_compensation", OLD."next_deadline_at", OLD."next_deadline_kind", OLD."order_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."reason_id", OLD."refund_amount", OLD."refund_requested_at", OLD."rejection_reason", OLD."replacement_shipped_at", OLD."reship_requested_at", OLD."return_address", OLD."return_contact", OLD."return_deadline", OLD."return_phone", OLD."review_started_at", OLD."reviewed_at", OLD."reviewer_id", OLD."service_fee", OLD."shipping_refund", OLD."shop_id", OLD."status", OLD."ticket_no", OLD."type", OLD."updated_at", OLD."virtual_currency_refund"); RETURN NULL;', hash='ad94e94f89e97ed6177e9272ff5221148508966f', operation='DELETE', pgid='pgtrigger_delete_delete_84422', table='tickets_ticket', when='AFTER')),
         ),
-        migrations.RunSQL(
-            """UPDATE tickets_ticket t SET first_replied_at = (
-                   SELECT min(e.at) FROM tickets_timelineevent e
-                   WHERE e.ticket_id = t.id AND e.actor_role IN ('ops', 'finance', 'warehouse', 'admin', 'staff'))
-               WHERE t.first_replied_at IS NULL
-                 AND t.status NOT IN ('rejected', 'completed', 'cancelled', 'closed')
-                 AND t.reason_id IN (SELECT id FROM reasons_reason WHERE "group" = 'logistics')""",
-            migrations.RunSQL.noop),
+        migrations.RunPython(backfill_first_replies, migrations.RunPython.noop),
     ]
