@@ -63,11 +63,15 @@ def finance_reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
 def refund_late_refund(event: TimelineEvent) -> Refund | None:
     """A ticket escalated because its refund is late: where the policy says so (a marketplace rule [003]),
     the goods being back, the system approves and pays it through the finance path, in the escalation's
-    transaction (a subscriber to ESCALATE). The one-live-refund constraint holds whatever runs twice."""
+    transaction (a subscriber to ESCALATE). The one-live-refund constraint holds whatever runs twice. A
+    ticket whose refund already failed once stays with finance (escalated): the system does not try the
+    gateway again every few minutes."""
     ticket = event.ticket
     if (event.changes or {}).get("due_for", [None, None])[1] != "refund" or ticket.goods_received_at is None:
         return None
     if not policies.current().switch("auto_refund_after_sla"):
+        return None
+    if Refund.objects.filter(ticket=ticket, status=Refund.Status.FAILED).exists():
         return None
     ticket = tickets.record_finance_approval(ticket_id=ticket.pk, actor=None, reason=REFUNDED_AFTER_SLA)
     return request_refund(ticket=ticket, actor=None)

@@ -203,6 +203,19 @@ def test_an_auto_refund_never_pays_a_refund_finance_already_approved(staff, buye
     assert not ticket.events.filter(transition="escalate").exists()
 
 
+def test_a_refund_that_already_failed_is_not_tried_again_by_the_system_but_escalated_to_finance(staff, buyer):
+    set_policy("auto_refund_after_sla", 1)
+    ticket = journeys.advance(submit(make_order(buyer=buyer)), S.AWAITING_REFUND, staff=staff)
+    Refund.objects.create(ticket=ticket, amount=ticket.refund_amount, status=Refund.Status.FAILED,
+                          created_at=clock.now(), failure_reason="Card closed.")
+
+    output = sweep(ticket.goods_received_at + 49 * H)
+
+    assert "escalated_refund: 1" in output and "auto_refunded: 0" in output
+    assert Refund.objects.filter(ticket=ticket).count() == 1
+    assert fresh(ticket).refund_requested_at is None
+
+
 def test_a_replacement_not_shipped_within_the_sla_is_escalated(staff, buyer):
     ticket = journeys.advance(submit(make_order(buyer=buyer), type="exchange"), S.AWAITING_EXCHANGE, staff=staff)
     due = ticket.goods_received_at + 48 * H
