@@ -12,7 +12,7 @@ export UV_PYTHON := $(shell command -v $(PYTHON))
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/aftersales)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install lint bench-api bench-admin chromium
+.PHONY: demo test install lint bench-api bench-admin bench-deadlines chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -49,3 +49,6 @@ bench-api: install
 
 bench-admin: install
 	$(VENV)/bin/python bench/admin_list.py
+
+bench-deadlines: install
+	$(VENV)/bin/python bench/deadlines.py

@@ -7,6 +7,12 @@ class AftersalesConfig(AppConfig):
     name = "aftersales"
     verbose_name = _("Platform")
 
+    def ready(self):
+        # Without Redis, `runserver` runs the periodic tasks itself (aftersales.scheduler).
+        from aftersales.scheduler import start_for_runserver
+
+        start_for_runserver()
+
 
 class BackOfficeAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin, with the back office's site (aftersales.admin.BackOfficeSite)."""

@@ -142,6 +142,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Without Redis there is no `celery beat`: `runserver` runs the periodic tasks in a thread of its own, on the
+# same schedules (aftersales.scheduler).
+IN_PROCESS_BEAT = env.bool("IN_PROCESS_BEAT", default=not REDIS_URL)
+# Threads of the deadline sweep task, each taking its own batches (FOR UPDATE SKIP LOCKED): mostly waiting on
+# the database, so two go faster than one when many tickets fall due at once.
+DEADLINE_SWEEP_WORKERS = env.int("DEADLINE_SWEEP_WORKERS", default=2)
 
 # Redis hands a message not acknowledged within the visibility timeout to another worker: it stays well
 # above the refund task's hard time limit and its retries' countdowns, so a slow run is not run twice.

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ class Policy(models.Model):
         PERCENT = "percent", _("percent")
         AMOUNT = "amount", _("amount")
         COUNT = "count", _("count")
+        SWITCH = "switch", _("1 = yes, 0 = no")
 
     key = models.SlugField(_("key"), max_length=64, unique=True)
     # The validator gives the admin form a field error; the constraint holds whatever code runs.
@@ -38,6 +40,12 @@ class Policy(models.Model):
     def __str__(self) -> str:
         return f"{self.key} = {self.value} {self.unit}"
 
+    def clean(self):
+        if self.unit == self.Unit.SWITCH and self.value not in (0, 1):
+            raise ValidationError({"value": _("1 (yes) or 0 (no).")})
+        if self.unit == self.Unit.HOURS and self.key.startswith("service_hours_") and not 0 <= self.value <= 24:
+            raise ValidationError({"value": _("An hour of the day, from 0 to 24.")})
+
 
 # key: (value, unit, description, source). The data migration installs these; policies.current()
 # falls back to them for a row an administrator deleted.
@@ -47,7 +55,6 @@ DEFAULTS: dict[str, tuple[Decimal, str, str, str]] = {
     "quality_days": (Decimal(15), "days", "General goods: quality return or exchange within this many days of delivery", "issue #3"),
     "max_photos": (Decimal(6), "count", "Photos per claim, at most", "[000]"),
     "return_ship_days": (Decimal(7), "days", "After approval the buyer sends the goods back within this many days, or the ticket closes", "[001]"),
-    "order_extension_days": (Decimal(10), "days", "The order's transaction time is extended by this much while a return is under way", "[001]"),
     "review_sla_hours": (Decimal(48), "hours", "Ops reviews a claim within this many hours", "[000]"),
     "refund_sla_hours": (Decimal(48), "hours", "After the warehouse receives the goods the refund is processed within this many hours", "[003]"),
     "exchange_autoconfirm_days": (Decimal(10), "days", "The replacement's receipt is confirmed automatically this many days after it ships", "issue #3"),
@@ -59,4 +66,10 @@ DEFAULTS: dict[str, tuple[Decimal, str, str, str]] = {
     "refund_arrival_business_days": (Decimal(3), "count", "A refund reaches the buyer at most this many business days after it is paid", "[000]"),
     "refund_retry_minutes": (Decimal(15), "minutes", "A refund still not executed after this long is queued again", "ops"),
     "logistics_resolution_hours": (Decimal(48), "hours", "Logistics problems: resolved within this many hours", "[001]"),
+    # Deadlines (issue #13): customer-service hours, and what a late refund does.
+    "service_hours_start": (Decimal(9), "hours", "Customer service opens at this hour of the day (the shop's time zone; 9.5 = 9:30)", "[000]"),
+    "service_hours_end": (Decimal(24), "hours", "Customer service closes at this hour of the day (24 = midnight)", "[000]"),
+    "service_hours_weekends": (Decimal(1), "switch", "Customer service works on Saturdays and Sundays", "[000]"),
+    "sla_service_hours_only": (Decimal(0), "switch", "The review SLA and the logistics first-reply SLA count only customer-service hours (0: every hour counts)", "[000]"),
+    "auto_refund_after_sla": (Decimal(0), "switch", "A refund not processed within refund_sla_hours of the goods' arrival is paid automatically (0: escalated to finance)", "[003]"),
 }

@@ -10,6 +10,7 @@ class ReasonsConfig(AppConfig):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from aftersales import refcache
         from reasons.models import Reason
-        from reasons.selectors import OFFERED_KEY
+        from reasons.selectors import LOGISTICS_KEY, OFFERED_KEY
 
         refcache.drop_on_change(Reason, OFFERED_KEY)
+        refcache.drop_on_change(Reason, LOGISTICS_KEY)

@@ -7,6 +7,7 @@ from aftersales import refcache
 from reasons.models import Reason
 
 OFFERED_KEY = "reasons:offered:1"
+LOGISTICS_KEY = "reasons:logistics:1"
 
 
 def offered_reason(reason_id) -> Reason | None:
@@ -18,6 +19,13 @@ def offered_reason(reason_id) -> Reason | None:
 
 def _read_offered() -> Mapping[int, Reason]:
     return MappingProxyType({reason.pk: reason for reason in Reason.objects.offered()})
+
+
+def logistics_reason_ids() -> frozenset[int]:
+    """Every reason of the group "logistics", retired or not: its tickets have the logistics SLAs (first
+    reply, resolution [001]). Cached like the reasons on offer."""
+    return refcache.cached(LOGISTICS_KEY, lambda: frozenset(
+        Reason.objects.filter(group=Reason.Group.LOGISTICS).values_list("pk", flat=True)))
 
 
 def list_reasons_for(*, ticket_type: str | None = None, categories: Iterable[str] | None = None) -> list[Reason]:

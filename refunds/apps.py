@@ -8,8 +8,9 @@ class RefundsConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
-        from refunds.services import refund_auto_approved
+        from refunds.services import refund_auto_approved, refund_late_refund
         from tickets.models import EventKind
         from tickets.services import subscribe
 
         subscribe(EventKind.AUTO_APPROVE, refund_auto_approved)
+        subscribe(EventKind.ESCALATE, refund_late_refund)

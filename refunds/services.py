@@ -8,6 +8,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop  # stored in English, shown translated
 
 from aftersales import clock
 from aftersales.errors import Conflict, InvalidTransition, OwnReview
@@ -61,6 +62,27 @@ def finance_reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
     """Finance sends the ticket back to ops review with a reason ops sees."""
     require_role(actor, FINANCE)
     return tickets.record_finance_send_back(ticket_id=ticket_id, actor=actor, reason=reason)
+
+
+def refund_late_refund(event: TimelineEvent) -> Refund | None:
+    """A ticket escalated because its refund is late: where the policy says so (a marketplace rule [003]),
+    the goods being back, the system approves and pays it through the finance path, in the escalation's
+    transaction (a subscriber to ESCALATE). The one-live-refund constraint holds whatever runs twice. A
+    ticket whose refund already failed once stays with finance (escalated): the system does not try the
+    gateway again every few minutes."""
+    ticket = event.ticket
+    if (event.changes or {}).get("due_for", [None, None])[1] != "refund" or ticket.goods_received_at is None:
+        return None
+    if not policies.current().switch("auto_refund_after_sla"):
+        return None
+    if Refund.objects.filter(ticket=ticket, status=Refund.Status.FAILED).exists():
+        return None
+    ticket = tickets.record_finance_approval(ticket_id=ticket.pk, actor=None, reason=REFUNDED_AFTER_SLA)
+    return request_refund(ticket=ticket, actor=None)
+
+
+REFUNDED_AFTER_SLA = gettext_noop("The refund was not processed within the SLA after the goods arrived: the "
+                                  "system refunds automatically.")
 
 
 def refund_auto_approved(event: TimelineEvent) -> Refund:
@@ -140,4 +162,4 @@ def mark_refund_paid_manually(*, refund_id: int, actor, reason: str, reference: 
 
 
 __all__ = ["check_four_eyes", "execute_refund", "finance_approve_ticket", "finance_reject_ticket", "preview_finance_approval",
-           "mark_refund_paid_manually", "refund_auto_approved", "request_refund", "retry_refund"]
+           "mark_refund_paid_manually", "refund_auto_approved", "refund_late_refund", "request_refund", "retry_refund"]

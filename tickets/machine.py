@@ -12,6 +12,7 @@ from aftersales import clock
 from aftersales.errors import InvalidTransition, NotFound
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
 from policies import services as policies
+from reasons.selectors import logistics_reason_ids
 from tickets.due import due_of
 from tickets.models import EventKind, Ticket, TimelineEvent
 
@@ -71,20 +72,36 @@ def move(ticket: Ticket, kind: EventKind, **kwargs) -> str:
         raise InvalidTransition(str(exc)) from None
     if ticket.status == Ticket.Status.PENDING_REVIEW and before != Ticket.Status.PENDING_REVIEW:
         ticket.review_started_at = clock.now()
+    if ticket.status != before:
+        ticket.escalated_at = None  # a new stage: escalated again only if it is late too
     return before
 
 
 def set_due(ticket: Ticket) -> None:
-    """Keep the ticket's one due time in step with its state (tickets.due)."""
+    """Keep the ticket's one due time in step with its state (tickets.due). When the due time or its kind
+    changes, the ticket waits on something new: an escalation of the old one no longer stands."""
     shipped_back = ticket.status == Ticket.Status.AWAITING_RETURN and ticket.return_shipments.exists()
-    ticket.next_deadline_at, ticket.next_deadline_kind = due_of(ticket, policies.current(), shipped_back=shipped_back)
+    due = due_of(ticket, policies.current(), shipped_back=shipped_back,
+                 logistics=ticket.reason_id in logistics_reason_ids())
+    if due != (ticket.next_deadline_at, ticket.next_deadline_kind):
+        ticket.next_deadline_at, ticket.next_deadline_kind = due
+        ticket.escalated_at = None
 
 
 def save_status(ticket: Ticket, *fields: str) -> None:
     """Save a transition: the status, what the service changed, and the due time that follows."""
     set_due(ticket)
     ticket.save(update_fields=["status", "updated_at", "review_started_at", "next_deadline_at", "next_deadline_kind",
-                               *fields])
+                               "escalated_at", "first_replied_at", *fields])
+
+
+def mark_replied(ticket: Ticket) -> bool:
+    """Staff answered the claim (a note, a decision): the first time starts nothing but stops the logistics
+    first-reply clock [001]. True if this was the first reply (the caller saves the ticket)."""
+    if ticket.first_replied_at is not None:
+        return False
+    ticket.first_replied_at = clock.now()
+    return True
 
 
 def role_of(actor, ticket: Ticket) -> str:

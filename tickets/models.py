@@ -138,6 +138,8 @@ class Ticket(models.Model):
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     review_started_at = models.DateTimeField(_("review started at"), null=True, blank=True,
                                              help_text=_("when the ticket last entered review (the SLA counts from it)"))
+    first_replied_at = models.DateTimeField(_("first replied at"), null=True, blank=True,
+                                            help_text=_("the first staff note or decision on the claim"))
     next_deadline_at = models.DateTimeField(_("due"), null=True, blank=True,
                                             help_text=_("when the step the ticket waits for is due (tickets.due)"))
     next_deadline_kind = models.CharField(_("due for"), max_length=16, blank=True, choices=DueKind)
@@ -166,6 +168,10 @@ class Ticket(models.Model):
             # The ops queue's default order: what is due first (NULLs, nothing due, last), then by id.
             models.Index(fields=["next_deadline_at", "id"], name="ticket_queue_due"),
             models.Index(fields=["assignee", "next_deadline_at"], name="ticket_queue_assignee"),
+            # The deadline sweep's probe (tickets.deadlines): what is due and not yet escalated at this stage,
+            # read from this small index alone, however many tickets there are.
+            models.Index(fields=["next_deadline_at"], name="ticket_deadline_sweep",
+                         condition=Q(next_deadline_at__isnull=False, escalated_at__isnull=True)),
             # A date range on the queue: the range's tickets with their due times, read from the index
             # alone (the page's ids first: aftersales.admin.CappedCountPaginator.page).
             models.Index(fields=["created_at", "next_deadline_at", "id"], name="ticket_queue_applied"),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.vocabulary import InspectionRejection
+from tickets.due import DueKind
 from tickets.models import EventKind, Ticket, TimelineEvent
 
 # What each recorded change is called on screen.
@@ -16,7 +17,7 @@ CHANGE_LABELS = {
     "return_address": _("return address"), "courier": _("courier"), "tracking_no": _("tracking no"),
     "refunded": _("refunded"), "gateway_reference": _("payment reference"), "lines": _("goods"),
     "inspection": _("inspection"), "assignee": _("assigned to"), "outcome": _("outcome"),
-    "reship": _("parts to send"), "photos": _("inspection photos"),
+    "reship": _("parts to send"), "photos": _("inspection photos"), "due_for": _("due for"),
 }
 OUTCOMES = {"kept": _("the buyer keeps the goods"), "returning": _("the buyer still sends them back")}
 ROLE_LABELS = {"buyer": _("buyer"), "ops": _("ops"), "finance": _("finance"), "warehouse": _("warehouse"),
@@ -63,6 +64,8 @@ def _change(key: str, value) -> str:
         return str(OUTCOMES.get(value[1], value[1]))
     if isinstance(value, list) and len(value) == 2:
         old, new = value
+        if key == "due_for":
+            return str(DueKind(new).label) if new in DueKind.values else str(new)
         if key == "reship":  # [[order line, units], ...]
             return "; ".join(f"{line} × {units}" for line, units in new)
         if key == "inspection":  # [[order line, units, accepted, why refused, note], ...]

@@ -1,5 +1,6 @@
 """Celery with a real worker against Redis: the refund runs once, and the deadline sweep runs, in a
-separate worker process reading the same PostgreSQL database."""
+separate worker process reading the same PostgreSQL database; with `celery beat` (django-celery-beat's
+schedules) nobody but beat and the worker closes a ticket whose deadline passes."""
 
 import datetime as dt
 import os
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from aftersales import clock
 from aftersales.celery import app as celery_app
 from demo import journeys
 from refunds import services as refunds
@@ -27,19 +29,22 @@ REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+def _env() -> dict:
+    db = connection.settings_dict
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "REDIS_URL": REDIS_URL,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "SECRET_KEY": "worker-test"}
+
+
 class Worker:
     """A `celery worker` process on its own queue, whose database is the test database."""
 
     def __init__(self):
         self.queue = f"test-{uuid.uuid4().hex[:8]}"
-        db = connection.settings_dict
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "REDIS_URL": REDIS_URL,
-               "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-               "SECRET_KEY": "worker-test"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "aftersales", "worker", "--pool=solo", "-Q", self.queue,
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info", "-n", f"{self.queue}@%h"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.log = ""
 
     def stop(self) -> str:
@@ -51,6 +56,17 @@ class Worker:
             self.proc.kill()
             self.log += self.proc.communicate()[0] or ""
         return self.log
+
+
+class Beat(Worker):
+    """`celery beat` with django-celery-beat's scheduler (as docker-compose runs it), on the test database."""
+
+    def __init__(self, *, max_interval: int = 1):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "aftersales", "beat", "-l", "info", "--max-interval",
+             str(max_interval), "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+             "--pidfile", ""], cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.log = ""
 
 
 # The app reads these (Django settings, CELERY namespace); the test process sends through Redis while
@@ -115,11 +131,39 @@ def test_a_real_worker_executes_the_refund_once_despite_duplicate_messages(worke
 def test_a_real_worker_runs_the_deadline_sweep(worker, staff, buyer):
     order = make_order(buyer=buyer)
     ticket = journeys.advance(submit(order, type="return_refund"), Ticket.Status.AWAITING_RETURN, staff=staff)
-    Ticket.objects.filter(pk=ticket.pk).update(return_deadline=ticket.return_deadline - dt.timedelta(days=8))
+    passed = ticket.return_deadline - dt.timedelta(days=8)
+    Ticket.objects.filter(pk=ticket.pk).update(return_deadline=passed, next_deadline_at=passed)  # and its due time
 
     run_deadlines_task.delay()
 
     assert _wait_for(lambda: Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.CLOSED, proc=worker)
     event = Ticket.objects.get(pk=ticket.pk).events.get(transition="close")
     assert event.actor is None and event.actor_role == "system"
+    assert "tickets.tasks.run_deadlines_task" in worker.stop()
+
+
+def test_beat_and_a_real_worker_close_a_ticket_when_its_deadline_passes(worker, staff, buyer):
+    """Nobody calls the sweep: beat sends it on its schedule (a row, as the admin edits it: every second,
+    to the worker's queue), the worker runs it, and the ticket closes once its deadline has passed."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    ticket = journeys.advance(submit(make_order(buyer=buyer), type="return_refund"), Ticket.Status.AWAITING_RETURN,
+                              staff=staff)
+    deadline = clock.now() + dt.timedelta(seconds=4)
+    Ticket.objects.filter(pk=ticket.pk).update(return_deadline=deadline, next_deadline_at=deadline)
+    every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.exclude(task="tickets.tasks.run_deadlines_task").update(enabled=False)
+    PeriodicTask.objects.update_or_create(name="Deadline sweep (close, auto-confirm, escalate)", defaults={
+        "task": "tickets.tasks.run_deadlines_task", "interval": every_second, "queue": worker.queue,
+        "enabled": True})
+
+    beat = Beat()
+    try:
+        assert _wait_for(lambda: Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.CLOSED, seconds=60,
+                         proc=worker)
+    finally:
+        beat_log = beat.stop()
+    event = Ticket.objects.get(pk=ticket.pk).events.get(transition="close")
+    assert event.actor is None and event.actor_role == "system" and event.at > deadline  # not a moment early
+    assert "Sending due task" in beat_log and "tickets.tasks.run_deadlines_task" in beat_log, beat_log[-2000:]
     assert "tickets.tasks.run_deadlines_task" in worker.stop()

@@ -464,3 +464,35 @@ def test_a_negative_policy_value_is_a_field_error_in_the_admin_not_a_constraint_
     assert "policy_value_gte_0" not in html
     policy.refresh_from_db()
     assert policy.value == 7
+
+
+def test_the_deadline_policies_are_rows_and_the_unread_one_is_gone():
+    rows = {p.key: p for p in Policy.objects.all()}
+    assert "order_extension_days" not in rows  # the order's transaction time is the shop's order system's
+    assert (rows["service_hours_start"].value, rows["service_hours_end"].value) == (Decimal("9.00"), Decimal("24.00"))
+    assert rows["service_hours_weekends"].unit == "switch" and rows["service_hours_weekends"].value == 1
+    assert rows["sla_service_hours_only"].value == 0 and rows["auto_refund_after_sla"].value == 0
+    assert rows["logistics_resolution_hours"].value == Decimal("48.00")
+
+
+def test_a_switch_is_1_or_0_and_a_service_hour_is_an_hour_of_the_day():
+    from django.core.exceptions import ValidationError
+
+    switch = Policy.objects.get(key="auto_refund_after_sla")
+    switch.value = Decimal("2")
+    with pytest.raises(ValidationError) as refused:
+        switch.full_clean()
+    assert "value" in refused.value.message_dict
+    hour = Policy.objects.get(key="service_hours_end")
+    hour.value = Decimal("25")
+    with pytest.raises(ValidationError):
+        hour.full_clean()
+
+
+def test_service_hours_that_make_no_sense_count_every_hour_rather_than_stop_the_clocks():
+    for key, value in (("service_hours_start", "20"), ("service_hours_end", "8"), ("service_hours_weekends", "0")):
+        row = Policy.objects.get(key=key)
+        row.value = Decimal(value)
+        row.save()
+    hours = policies.current().service_hours()
+    assert (hours.opens, hours.closes) == (0, 24 * 60) and hours.days == frozenset(range(5))

@@ -44,13 +44,14 @@ from tickets.services.review import (
     reject_ticket,
     reship_ticket,
 )
-from tickets.services.system import close_ticket, escalate_ticket
+from tickets.services.system import close_ticket, escalate_ticket, recheck_deadline
 
 __all__ = [
     "ApprovalTerms", "assign_ticket", "record_retention_attempt", "check_finance_approval", "preview_approval", "preview_compensation",
     "Dispatch", "GoodsLine", "GoodsReceipt", "add_note", "approve_ticket", "cancel_ticket", "close_ticket",
     "compensate_ticket", "compensation_cap", "confirm_receipt", "escalate_ticket", "extras_available",
     "line_amounts", "next_ticket_id", "record_finance_approval", "record_finance_send_back",
-    "record_goods_received", "record_intercept_outcome", "record_refund_failed", "record_refund_succeeded", "record_replacement_shipped",
-    "record_return_shipment", "reject_ticket", "reship_ticket", "preview_reship", "submit_ticket", "subscribe", "ticket_number",
+    "record_goods_received", "record_intercept_outcome", "record_refund_failed", "record_refund_succeeded",
+    "record_replacement_shipped", "record_return_shipment", "recheck_deadline", "reject_ticket", "reship_ticket",
+    "preview_reship", "submit_ticket", "subscribe", "ticket_number",
 ]

@@ -222,14 +222,15 @@ def check_finance_approval(*, ticket_id: int) -> Ticket:
 
 
 @transaction.atomic
-def record_finance_approval(*, ticket_id: int, actor) -> Ticket:
-    """Finance approved the refund: the money is on its way. A second approval while a refund is under
-    way (double click, two users) is refused by the machine (409)."""
+def record_finance_approval(*, ticket_id: int, actor, reason: str = "") -> Ticket:
+    """Finance approved the refund (or, with no actor, the system paid a late refund [003]): the money is
+    on its way. A second approval while a refund is under way (double click, two users) is refused by the
+    machine (409)."""
     ticket = lock_ticket(ticket_id)
     before = move(ticket, EventKind.FINANCE_APPROVE)
     ticket.refund_requested_at = clock.now()
     save_status(ticket, "refund_requested_at")
-    record_event(ticket, EventKind.FINANCE_APPROVE, actor=actor, before=before,
+    record_event(ticket, EventKind.FINANCE_APPROVE, actor=actor, before=before, reason=reason,
                  changes={"refund_amount": [None, str(ticket.refund_amount)]})
     return ticket
 

@@ -13,7 +13,7 @@ from aftersales.money import ZERO, parse_amount
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group, require_role
 from aftersales.vocabulary import TicketType
 from policies import services as policies
-from tickets.machine import check_can, lock_ticket, move, read_ticket, record_event, save_status
+from tickets.machine import check_can, lock_ticket, mark_replied, move, read_ticket, record_event, save_status
 from tickets.models import EventKind, Note, Ticket
 from tickets.services.amounts import compensation_cap, extras_available
 from tickets.services.doors import GoodsLine, claimed_lines
@@ -114,6 +114,7 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
     ticket.reviewer, ticket.finance_rejection_reason = actor, ""
     if ticket.status == Ticket.Status.AWAITING_RETURN:
         ticket.return_deadline = now + policies.current().days("return_ship_days")
+    mark_replied(ticket)
     save_status(ticket, "shipping_refund", "coupon_refund", "virtual_currency_refund", "refund_amount", "service_fee",
                 "fee_reason", "return_address", "return_contact", "return_phone", "approved_at", "reviewed_at",
                 "reviewer", "finance_rejection_reason", "return_deadline")
@@ -145,6 +146,7 @@ def reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
     before = move(ticket, EventKind.REJECT)
     ticket.rejection_reason, ticket.reviewed_at, ticket.reviewer = reason, clock.now(), actor
     ticket.finished_at = ticket.reviewed_at
+    mark_replied(ticket)
     save_status(ticket, "rejection_reason", "reviewed_at", "reviewer", "finished_at")
     record_event(ticket, EventKind.REJECT, actor=actor, before=before, reason=reason)
     return ticket
@@ -190,6 +192,7 @@ def _settle_with_compensation(ticket: Ticket, *, actor, amount: Decimal, note: s
     ticket.refund_amount, ticket.service_fee = amount, ZERO
     ticket.approved_at = ticket.reviewed_at = now
     ticket.reviewer = actor
+    mark_replied(ticket)
     save_status(ticket, "is_compensation", "shipping_refund", "coupon_refund", "virtual_currency_refund",
                 "refund_amount", "service_fee", "approved_at", "reviewed_at", "reviewer")
     Note.objects.create(ticket=ticket, author=actor, text=note, created_at=now)
@@ -244,6 +247,7 @@ def reship_ticket(*, ticket_id: int, actor, lines, note: str = "", compensation=
         ticket.reviewer, ticket.finance_rejection_reason = actor, ""
     # A shipment is due now (a second re-ship after a send-back ships again).
     ticket.reship_requested_at, ticket.replacement_shipped_at, ticket.confirm_deadline = now, None, None
+    mark_replied(ticket)
     save_status(ticket, "reship_requested_at", "replacement_shipped_at", "confirm_deadline", "approved_at",
                 "reviewed_at", "reviewer", "finance_rejection_reason", "refund_amount", "service_fee",
                 "shipping_refund", "coupon_refund", "virtual_currency_refund")
@@ -258,6 +262,8 @@ def add_note(*, ticket_id: int, actor, text: str) -> Note:
     ticket = lock_ticket(ticket_id)
     text = clean_text(text, field="text", required=True, limit=MAX_TEXT)
     note = Note.objects.create(ticket=ticket, author=actor, text=text, created_at=clock.now())
+    if mark_replied(ticket):
+        save_status(ticket)  # a logistics problem's first-reply clock stops
     record_event(ticket, EventKind.NOTE, actor=actor, before=ticket.status, reason=text, buyer_visible=False)
     return note
 
@@ -294,6 +300,8 @@ def record_retention_attempt(*, ticket_id: int, actor, offer: str, kept: bool) -
     offer = clean_text(offer, field="offer", required=True, limit=MAX_TEXT)
     if not isinstance(kept, bool):
         raise FieldInvalid(_("Say whether the buyer keeps the goods."), field="kept")
+    if mark_replied(ticket):
+        save_status(ticket)
     record_event(ticket, EventKind.RETENTION_ATTEMPT, actor=actor, before=ticket.status, reason=offer,
                  buyer_visible=False, changes={"outcome": [None, "kept" if kept else "returning"]})
     return ticket
