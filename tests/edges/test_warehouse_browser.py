@@ -77,3 +77,24 @@ def test_a_new_clerk_receives_a_return_with_a_line_refused_then_ships_a_replacem
     exchange.refresh_from_db()
     assert exchange.replacement_shipped_at is not None
     assert exchange.outbounds.get().tracking_no == "SF-REPL-0001"
+
+
+def test_the_clerks_screens_in_chinese(browser, live_server, staff, buyer):  # noqa: F811
+    from tests.edges.test_admin_browser import chinese
+
+    ticket = journeys.advance(submit(make_order(buyer=buyer), type="return_refund"), S.AWAITING_RETURN, staff=staff)
+    journeys.ship_back(ticket, staff)
+    journeys.advance(submit(make_order(buyer=buyer), type="exchange"), S.AWAITING_EXCHANGE, staff=staff)
+    UserFactory(username="newclerk", groups=["warehouse"])
+    page = login(browser, live_server, "newclerk")
+    chinese(page, live_server)
+
+    walk = [("/admin/warehouse/arrivalticket/", "warehouse-arrivals-zh"),
+            (f"/admin/warehouse/arrivalticket/{ticket.pk}/receive/", "warehouse-receive-form-zh"),
+            ("/admin/warehouse/outboundrequest/", "warehouse-dispatch-queue-zh")]
+    for path, name in walk:
+        page.goto(f"{live_server.url}{path}")
+        for english in ("Arrivals to receive", "Scan or type", "Record the inbound", "Dispatch queue", "goods claimed",
+                        "buyer's parcel", "Inspection note", "send by"):
+            expect(page.locator("#content")).not_to_contain_text(english)
+        shot(page, name)
