@@ -20,3 +20,4 @@ class TokenView(ObtainAuthToken):
                               **error_responses(400)}, description="Rate-limited per address and account name (429).")
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+

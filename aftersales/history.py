@@ -1,11 +1,42 @@
-"""Trigger-based row history (django-pghistory): every insert, update and delete, even from code
-that forgets, is copied by PostgreSQL into a *History table. On SQLite (the demo) no triggers run."""
+"""History nobody can rewrite (django-pghistory and pgtrigger).
+
+Every insert, update and delete of a tracked model, even from code that forgets or from raw SQL, is
+copied by PostgreSQL into its *History table, with the context of the change: the user of the request,
+the Celery task, or none at all ("raw SQL", aftersales.history_context). The history tables, the
+timeline and the other append-only records refuse UPDATE and DELETE (row triggers) and TRUNCATE (a
+statement trigger: row triggers do not fire on TRUNCATE). An operator who must empty a table (never in
+production) says so first in the session: ``SET aftersales.allow_truncate = 'on'``; the test suite's
+flush between tests does. On SQLite (the demo) no triggers run."""
 
 import pghistory
+import pgtrigger
+
+ALLOW_TRUNCATE = "aftersales.allow_truncate"
+
+
+class RefuseTruncate(pgtrigger.Trigger):
+    """TRUNCATE of the table is refused, unless the session allowed it (see the module's docstring)."""
+
+    when = pgtrigger.Before
+    operation = pgtrigger.Truncate
+    level = pgtrigger.Statement
+
+    def __init__(self, *, name: str = "no_truncate"):
+        super().__init__(name=name)
+
+    def get_func(self, model):
+        return (f"IF current_setting('{ALLOW_TRUNCATE}', true) = 'on' THEN RETURN NULL; END IF; "
+                "RAISE EXCEPTION 'aftersales: % is history and cannot be truncated', TG_TABLE_NAME; RETURN NULL;")
+
+
+def append_only(name: str) -> list:
+    """The triggers of an append-only table: no UPDATE, no DELETE, no TRUNCATE."""
+    return [pgtrigger.Protect(name=name, operation=pgtrigger.Update | pgtrigger.Delete), RefuseTruncate()]
 
 
 def tracked(model_name: str, *, inserts_only: bool = False):
-    """Track a model's row changes in ``model_name``; reachable as ``obj.history``.
+    """Track a model's row changes in ``model_name`` (append-only, with the change's context); reachable
+    as ``obj.history``.
 
     Trackers are built per model: pghistory binds each tracker to the model it tracks."""
     trackers = [pghistory.InsertEvent()]
@@ -15,4 +46,6 @@ def tracked(model_name: str, *, inserts_only: bool = False):
         *trackers,
         model_name=model_name,
         obj_field=pghistory.ObjForeignKey(related_name="history", db_constraint=False),
+        append_only=True,
+        meta={"triggers": [RefuseTruncate()]},
     )

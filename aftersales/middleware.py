@@ -6,6 +6,8 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from aftersales import history_context
+
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -28,3 +30,23 @@ class RequestIdMiddleware:
             REQUEST_ID.reset(token)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class HistoryContextMiddleware:
+    """A request that may write records its user, path and id in the history rows it causes."""
+
+    WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in self.WRITES:
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        who = {"user": user.pk, "username": user.get_username()} if user is not None and user.is_authenticated else {}
+        history_context.begin(**who, url=request.path, request_id=getattr(request, "request_id", ""))
+        try:
+            return self.get_response(request)
+        finally:
+            history_context.end()

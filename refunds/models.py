@@ -2,13 +2,12 @@
 
 import uuid
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.history import tracked
+from aftersales.history import append_only, tracked
 from tickets.models import Ticket
 
 # A refund that has not failed: pending, in progress or paid. At most one per ticket (the database holds
@@ -147,8 +146,7 @@ class RefundAttempt(models.Model):
         verbose_name = _("gateway attempt")
         verbose_name_plural = _("gateway attempts")
         ordering = ["at", "pk"]
-        triggers = [pgtrigger.Protect(name="refund_attempt_append_only",
-                                      operation=pgtrigger.Update | pgtrigger.Delete)]
+        triggers = append_only("refund_attempt_append_only")
 
     def __str__(self) -> str:
         return f"{self.get_call_display()} · {self.get_outcome_display()}"

@@ -25,3 +25,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 # The manifest storage needs `collectstatic`; tests serve the app's static files directly.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+
+# The suite's flush may TRUNCATE the history tables (tests/pg_backend); nothing else differs.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "tests.pg_backend"  # noqa: F405

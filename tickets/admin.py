@@ -349,6 +349,7 @@ class TicketAdmin(BulkTicketActions, admin.ModelAdmin):
                 "goods": ticket.lines.select_related("order_line"), "photos": ticket.photos.all(),
                 "return_shipments": ticket.return_shipments.all(),
                 "notes": ticket.notes.select_related("author").order_by("-created_at", "-pk"),
+                "history": presenters.history_rows(ticket),
                 "timeline": presenters.timeline(ticket.events.select_related("actor").order_by("-at", "-pk")),
                 "after_sales_count": Ticket.objects.filter(buyer_id=ticket.buyer_id).count(),
                 "reason_name": ticket.reason.localized_name(get_language()),

@@ -1,6 +1,5 @@
 """Claims, their lines, photos, notes and the append-only timeline (SPEC §3, §4, §11)."""
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -8,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from aftersales import clock
-from aftersales.history import tracked
+from aftersales.history import append_only, tracked
 from aftersales.vocabulary import TicketType
 from orders.models import Order
 from tickets.due import DueKind
@@ -387,7 +386,7 @@ class Note(AppendOnlyModel):
         verbose_name = _("note")
         verbose_name_plural = _("notes")
         ordering = ["created_at", "pk"]
-        triggers = [pgtrigger.Protect(name="notes_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+        triggers = append_only("notes_append_only")
 
     def __str__(self) -> str:
         return self.text[:80]
@@ -416,7 +415,7 @@ class TimelineEvent(AppendOnlyModel):
         verbose_name_plural = _("timeline events")
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["ticket", "at"]), models.Index(fields=["transition", "at"])]
-        triggers = [pgtrigger.Protect(name="timeline_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+        triggers = append_only("timeline_append_only")
 
     def __str__(self) -> str:
         return str(self.get_transition_display())
@@ -438,8 +437,7 @@ class ReturnShipment(AppendOnlyModel):
         verbose_name = _("return shipment")
         verbose_name_plural = _("return shipments")
         ordering = ["created_at", "pk"]
-        triggers = [pgtrigger.Protect(name="return_shipment_append_only",
-                                      operation=pgtrigger.Update | pgtrigger.Delete)]
+        triggers = append_only("return_shipment_append_only")
 
     def __str__(self) -> str:
         return f"{self.courier} {self.tracking_no}"

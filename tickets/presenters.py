@@ -121,3 +121,57 @@ def span(delta) -> str:
     if hours:
         return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
     return _("%(m)d min") % {"m": minutes}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    who: str
+    what: str
+    changes: list[tuple[str, str]]
+
+
+HIDDEN_IN_HISTORY = {"updated_at"}
+
+
+def history_rows(ticket: Ticket, limit: int = 50) -> list[HistoryRow]:
+    """The ticket row's audit history (aftersales.history), newest first: who changed what, old → new;
+    "raw SQL" where a change came from no request and no task."""
+    events = list(ticket.history.select_related("pgh_context").order_by("pgh_created_at", "pgh_id"))
+    fields = [f for f in Ticket._meta.concrete_fields if f.name not in HIDDEN_IN_HISTORY]
+    rows, previous = [], None
+    for event in events:
+        changes = []
+        if previous is not None:
+            for field in fields:
+                old, new = getattr(previous, field.attname, None), getattr(event, field.attname, None)
+                if old != new:
+                    changes.append((str(field.verbose_name), f"{_shown(field, old)} → {_shown(field, new)}"))
+        rows.append(HistoryRow(at=event.pgh_created_at, who=_who(event.pgh_context),
+                               what=str(HISTORY_LABELS.get(event.pgh_label, event.pgh_label)), changes=changes))
+        previous = event
+    return rows[::-1][:limit]
+
+
+HISTORY_LABELS = {"insert": _("created"), "update": _("changed"), "delete": _("deleted")}
+
+
+def _who(context) -> str:
+    metadata = context.metadata if context is not None else {}
+    if metadata.get("username"):
+        return str(metadata["username"])
+    if metadata.get("task"):
+        return gettext("task %(name)s") % {"name": metadata["task"]}
+    if metadata.get("url"):
+        return gettext("anonymous request %(url)s") % {"url": metadata["url"]}
+    return gettext("raw SQL (no request, no task)")
+
+
+def _shown(field, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)

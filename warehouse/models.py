@@ -1,12 +1,11 @@
 """After-sales goods movements (SPEC §8 warehouse records): returns in, replacements out."""
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.history import tracked
+from aftersales.history import append_only, tracked
 from aftersales.vocabulary import InspectionRejection
 from tickets.models import Ticket
 
@@ -31,6 +30,7 @@ class Inbound(models.Model):
         ordering = ["-created_at", "-pk"]
 
 
+@tracked("InboundLineHistory")
 class InboundLine(models.Model):
     inbound = models.ForeignKey(Inbound, verbose_name=_("inbound"), on_delete=models.PROTECT, related_name="lines")
     order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
@@ -79,6 +79,7 @@ class Outbound(models.Model):
         ordering = ["-created_at", "-pk"]
 
 
+@tracked("OutboundLineHistory")
 class OutboundLine(models.Model):
     outbound = models.ForeignKey(Outbound, verbose_name=_("outbound"), on_delete=models.PROTECT,
                                  related_name="lines")
@@ -236,8 +237,7 @@ class StockMovement(models.Model):
                 | Q(kind="outbound", location="sellable", quantity__lt=0, outbound__isnull=False,
                     inbound__isnull=True))),
         ]
-        triggers = [pgtrigger.Protect(name="stock_movements_append_only",
-                                      operation=pgtrigger.Update | pgtrigger.Delete)]
+        triggers = append_only("stock_movements_append_only")
 
     def __str__(self) -> str:
         return f"{self.sku} {self.location} {self.quantity:+d}"
