@@ -50,3 +50,18 @@ class HistoryContextMiddleware:
             return self.get_response(request)
         finally:
             history_context.end()
+
+
+class PermissionsPolicyMiddleware:
+    """The back office uses no camera, microphone, location, payment or USB: browsers are told so, and a
+    script slipped into a page could not ask for them either."""
+
+    POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", self.POLICY)
+        return response

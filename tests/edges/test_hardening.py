@@ -182,3 +182,10 @@ def test_no_hostile_body_makes_any_endpoint_of_the_schema_fail_with_a_5xx(who, b
                     failures.append((method, url, content_type, body[:40], response["Content-Type"]))
 
     assert failures == []
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/api/docs/", "/api/v1/reasons/", "/health/live"])
+def test_every_page_says_which_browser_features_it_never_uses(path):
+    response = Client().get(path)
+
+    assert "camera=()" in response["Permissions-Policy"] and "geolocation=()" in response["Permissions-Policy"]
