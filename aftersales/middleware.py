@@ -56,7 +56,7 @@ class PermissionsPolicyMiddleware:
     """The back office uses no camera, microphone, location, payment or USB: browsers are told so, and a
     script slipped into a page could not ask for them either."""
 
-    POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+    POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
     def __init__(self, get_response):
         self.get_response = get_response
