@@ -12,7 +12,7 @@ export UV_PYTHON := $(shell command -v $(PYTHON))
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/aftersales)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install lint bench-api bench-admin bench-deadlines chromium
+.PHONY: demo test install lint bench-api bench-admin bench-deadlines bench-refunds chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -52,3 +52,6 @@ bench-admin: install
 
 bench-deadlines: install
 	$(VENV)/bin/python bench/deadlines.py
+
+bench-refunds: install
+	$(VENV)/bin/python bench/refunds.py
