@@ -6,7 +6,7 @@ registering it again, so the arrow points from refunds to tickets."""
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import NumericRangeFilter
 
 from aftersales.admin import CappedCountPaginator, ReadOnlyAdmin, ReadOnlyInline
-from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, in_group
 from refunds import services
 from refunds.models import Refund, RefundAttempt, RefundLine, RefundQueueTicket
@@ -64,7 +63,7 @@ class ManualPaymentForm(forms.Form):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(BulkTicketActions, ReadOnlyAdmin):
     """Every refund with its breakdown and every gateway call; finance sends a stuck one again (same key)
     or records one the gateway refused as paid by hand (why, who: audited)."""
 
@@ -102,7 +101,7 @@ class RefundAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Send again now (same idempotency key)"), permissions=["finance"])
     def retry_selected(self, request, queryset):
         self._each(request, queryset, lambda pk: services.retry_refund(refund_id=pk, actor=request.user),
-                   _("%(n)d refund(s) sent again."))
+                   ticket_no="ticket__ticket_no", done_message=_("%(n)d refund(s) sent again."))
 
     @admin.action(description=_("Record as paid by hand (outside the system)…"), permissions=["finance"])
     def mark_paid_manually(self, request, queryset):
@@ -114,19 +113,10 @@ class RefundAdmin(ReadOnlyAdmin):
                 "opts": self.model._meta, "form": form, "refunds": queryset.select_related("ticket"),
                 "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
         self._each(request, queryset, lambda pk: services.mark_refund_paid_manually(
-            refund_id=pk, actor=request.user, **form.cleaned_data), _("%(n)d refund(s) recorded as paid."))
+            refund_id=pk, actor=request.user, **form.cleaned_data), ticket_no="ticket__ticket_no",
+            done_message=_("%(n)d refund(s) recorded as paid."))
         return None
 
-    def _each(self, request, queryset, action, done_message) -> None:
-        done = 0
-        for pk, ticket_no in queryset.values_list("pk", "ticket__ticket_no"):
-            try:
-                action(pk)
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{ticket_no}: {exc.detail}", messages.WARNING)
-        if done:
-            self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
 
 
 class EscalatedFilter(admin.SimpleListFilter):

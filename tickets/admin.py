@@ -124,16 +124,18 @@ class BulkTicketActions:
             "rows": rows, "count": len(doable), "total": total,
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
 
-    def _each(self, request, queryset, action) -> None:
+    def _each(self, request, queryset, action, *, ticket_no="ticket_no", done_message=None) -> None:
+        """``action(pk)`` for each selected row; a refusal is named by its ticket no (``ticket_no``: where
+        the row keeps it), the rest go on; then how many were done."""
         done = 0
-        for pk, ticket_no in queryset.values_list("pk", "ticket_no"):
+        for pk, number in queryset.values_list("pk", ticket_no):
             try:
                 action(pk)
                 done += 1
             except DomainError as exc:
-                self.message_user(request, f"{ticket_no}: {exc.detail}", messages.WARNING)
+                self.message_user(request, f"{number}: {exc.detail}", messages.WARNING)
         if done:
-            self.message_user(request, _("%(n)d ticket(s) done.") % {"n": done}, messages.SUCCESS)
+            self.message_user(request, (done_message or _("%(n)d ticket(s) done.")) % {"n": done}, messages.SUCCESS)
 
 
 @admin.register(Ticket)
