@@ -100,11 +100,28 @@ def test_a_truncated_jpeg_is_refused(alice):
 
 
 def test_an_image_over_the_pixel_limit_is_refused(alice, settings):
-    settings.UPLOAD_MAX_PIXELS = 32 * 24 - 1
+    settings.UPLOAD_MAX_PIXELS = settings.UPLOAD_MAX_PIXELS_LOSSLESS = 32 * 24 - 1
 
     assert_file_refused(upload(alice, image_bytes("PNG"), "big.png"))
-    settings.UPLOAD_MAX_PIXELS = 32 * 24
+    assert_file_refused(upload(alice, image_bytes("JPEG"), "big.jpg"))
+    settings.UPLOAD_MAX_PIXELS = settings.UPLOAD_MAX_PIXELS_LOSSLESS = 32 * 24
     assert upload(alice, image_bytes("PNG"), "fits.png").status_code == 201
+
+
+def test_formats_without_a_draft_mode_are_held_to_fewer_pixels(alice, settings):
+    settings.UPLOAD_MAX_PIXELS, settings.UPLOAD_MAX_PIXELS_LOSSLESS = 32 * 24, 32 * 24 - 1
+
+    assert_file_refused(upload(alice, image_bytes("PNG"), "big.png"))
+    assert upload(alice, image_bytes("JPEG"), "fits.jpg").status_code == 201
+
+
+def test_a_large_photo_is_stored_at_most_4096_pixels_on_its_long_side(alice):
+    response = upload(alice, image_bytes("JPEG", size=(6000, 4000), quality=60), "big.jpg")
+
+    assert response.status_code == 201, response.content
+    stored = Upload.objects.get(pk=response.json()["id"])
+    assert (stored.width, stored.height) == (4096, 2731)
+    assert Image.open(stored.file).size == (4096, 2731)
 
 
 def test_an_image_over_the_byte_limit_is_refused(alice, settings):
