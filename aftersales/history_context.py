@@ -7,10 +7,13 @@ variables, in a statement of its own when the work starts, and cleared when it e
 read the same variables."""
 
 import json
+import logging
 import uuid
 from contextvars import ContextVar
 
-from django.db import connection
+from django.db import DatabaseError, connection
+
+log = logging.getLogger(__name__)
 
 _metadata: ContextVar[dict | None] = ContextVar("history_context", default=None)
 _SET = ("SELECT set_config('pghistory.context_id', %s, false), "
@@ -34,8 +37,13 @@ def add(**metadata) -> None:
 
 
 def end() -> None:
+    """Clear the context. If the connection is broken (the database went away mid-request), there is
+    nothing to clear: the session went with it; the request's own error is the one to report."""
     if connection.vendor != "postgresql" or _metadata.get() is None:
         return
     _metadata.set(None)
-    with connection.cursor() as cursor:
-        cursor.execute(_SET, ["", ""])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_SET, ["", ""])
+    except DatabaseError:
+        log.warning("history context not cleared: the connection is gone", exc_info=True)

@@ -154,7 +154,12 @@ def mark_refund_paid_manually(*, refund_id: int, actor, reason: str, reference: 
     label = f"manual: {reference}" if reference else "manual"
     refund.status, refund.finished_at, refund.gateway_reference = Refund.Status.SUCCEEDED, clock.now(), label
     refund.paid_manually_by, refund.manual_reason = actor, reason
-    refund.save(update_fields=["status", "finished_at", "gateway_reference", "paid_manually_by", "manual_reason"])
+    try:
+        with transaction.atomic():  # another refund approved meanwhile: the one-live-refund index refuses
+            refund.save(update_fields=["status", "finished_at", "gateway_reference", "paid_manually_by",
+                                       "manual_reason"])
+    except IntegrityError:
+        raise Conflict(_("Another refund for this ticket is already under way or paid.")) from None
     count_against_lines(refund)
     tickets.record_refund_succeeded(ticket_id=refund.ticket_id, amount=refund.amount, reference=label,
                                     actor=actor, note=reason)
