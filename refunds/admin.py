@@ -19,7 +19,7 @@ from rangefilter.filters import NumericRangeFilter
 
 from aftersales.admin import CappedCountPaginator, ReadOnlyAdmin, ReadOnlyInline
 from aftersales.roles import FINANCE, in_group
-from refunds import services
+from refunds import selectors, services
 from refunds.models import Refund, RefundAttempt, RefundLine, RefundQueueTicket
 from tickets import panel
 from tickets.admin import AppliedRangeFilter, BulkTicketActions, TicketAdmin, due_in_words, short_time
@@ -119,6 +119,26 @@ class RefundAdmin(BulkTicketActions, ReadOnlyAdmin):
 
 
 
+class FinanceBulkApproval:
+    """Finance's bulk approval, on the refund queue and on the ticket list alike: each ticket with its amount
+    (or why it would be refused), the count and the total, asked once (BulkTicketActions)."""
+
+    def has_finance_permission(self, request):
+        return in_group(request.user, FINANCE)
+
+    @admin.action(description=_("Approve the refunds (finance)"), permissions=["finance"])
+    def finance_approve_selected(self, request, queryset):
+        def amount(pk):
+            return services.preview_finance_approval(ticket_id=pk, actor=request.user).refund_amount
+
+        asked = self._confirm_bulk(request, queryset, "finance_approve_selected", amount,
+                                   _("Pay the refunds of these tickets?"))
+        if asked is not None:
+            return asked
+        self._each(request, queryset, lambda pk: services.finance_approve_ticket(ticket_id=pk, actor=request.user))
+        return None
+
+
 class EscalatedFilter(admin.SimpleListFilter):
     title = _("escalated")
     parameter_name = "escalated"
@@ -133,7 +153,7 @@ class EscalatedFilter(admin.SimpleListFilter):
 
 
 @admin.register(RefundQueueTicket)
-class RefundQueueAdmin(BulkTicketActions, admin.ModelAdmin):
+class RefundQueueAdmin(FinanceBulkApproval, BulkTicketActions, ReadOnlyAdmin):
     """Finance's queue (SPEC §8, seed 001): each approved refund with its goods line by line and what else
     goes back, the oldest decision first; approve a selection (shown with the count and the total, asked
     once) or send it back to ops with a reason. The ticket page has the same two actions."""
@@ -152,22 +172,9 @@ class RefundQueueAdmin(BulkTicketActions, admin.ModelAdmin):
     change_list_template = "admin/refunds/refundqueueticket/change_list.html"
 
     def get_queryset(self, request):
-        return (super().get_queryset(request)
-                .filter(status=Ticket.Status.AWAITING_REFUND, approved_at__isnull=False, refund_requested_at__isnull=True)
+        return (selectors.list_tickets_for_finance(base=super().get_queryset(request))
                 .prefetch_related(Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")
                                            .order_by("pk"))))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_finance_permission(self, request):
-        return in_group(request.user, FINANCE)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -223,18 +230,6 @@ class RefundQueueAdmin(BulkTicketActions, admin.ModelAdmin):
                 count=Count("pk"), total=Coalesce(Sum("refund_amount"), Value(Decimal("0.00"))))
         return response
 
-    @admin.action(description=_("Approve the refunds (finance)"), permissions=["finance"])
-    def finance_approve_selected(self, request, queryset):
-        def amount(pk):
-            return services.preview_finance_approval(ticket_id=pk, actor=request.user).refund_amount
-
-        asked = self._confirm_bulk(request, queryset, "finance_approve_selected", amount,
-                                   _("Pay the refunds of these tickets?"))
-        if asked is not None:
-            return asked
-        self._each(request, queryset, lambda pk: services.finance_approve_ticket(ticket_id=pk, actor=request.user))
-        return None
-
     @admin.action(description=_("Send back to ops (with a reason)"), permissions=["finance"])
     def finance_send_back_selected(self, request, queryset):
         """Its own page and form: the reason typed there, and Enter, can only send back."""
@@ -249,26 +244,12 @@ class RefundQueueAdmin(BulkTicketActions, admin.ModelAdmin):
         return None
 
 
-class TicketWithFinanceAdmin(TicketAdmin):
+class TicketWithFinanceAdmin(FinanceBulkApproval, TicketAdmin):
     """The ticket page and list, with finance's approve / send back."""
 
     actions = [*TicketAdmin.actions, "finance_approve_selected"]
     change_form_template = "admin/refunds/ticket_change_form.html"
 
-    def has_finance_permission(self, request):
-        return in_group(request.user, FINANCE)
-
-    @admin.action(description=_("Approve the refund (finance)"), permissions=["finance"])
-    def finance_approve_selected(self, request, queryset):
-        def amount(pk):
-            return services.preview_finance_approval(ticket_id=pk, actor=request.user).refund_amount
-
-        asked = self._confirm_bulk(request, queryset, "finance_approve_selected", amount,
-                                   _("Pay the refunds of these tickets?"))
-        if asked is not None:
-            return asked
-        self._each(request, queryset, lambda pk: services.finance_approve_ticket(ticket_id=pk, actor=request.user))
-        return None
 
     def panel_context(self, request, ticket: Ticket) -> dict:
         return {**super().panel_context(request, ticket), "can_finance": in_group(request.user, FINANCE)}

@@ -10,11 +10,12 @@ from tickets.models import Ticket
 from tickets.selectors import approved_by_review, list_tickets_for_staff
 
 
-def list_tickets_for_finance() -> QuerySet[Ticket]:
-    """The finance refund list: approved by ops, awaiting refund, and no refund already under way
-    (auto-approved claims pay at once; a failed refund brings its ticket back here)."""
+def list_tickets_for_finance(base: QuerySet | None = None) -> QuerySet[Ticket]:
+    """The finance refund list (the API's, and the admin's queue on ``base``): approved by ops, awaiting
+    refund, and no refund already under way (auto-approved claims pay at once; a failed refund brings its
+    ticket back here)."""
     under_way = Refund.objects.live().filter(ticket=OuterRef("pk"))
-    return list_tickets_for_staff().filter(approved_by_review(), status=Ticket.Status.AWAITING_REFUND).exclude(
+    return (list_tickets_for_staff() if base is None else base).filter(approved_by_review(), status=Ticket.Status.AWAITING_REFUND).exclude(
         Exists(under_way))
 
 

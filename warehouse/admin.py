@@ -88,7 +88,7 @@ class GoodsBackTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(ArrivalTicket)
-class ArrivalsAdmin(admin.ModelAdmin):
+class ArrivalsAdmin(ReadOnlyAdmin):
     """Returns and exchanges whose goods are on their way back, oldest approval first. The scan box takes
     a tracking number or a ticket number (part of one, any case): one match opens its receive form."""
 
@@ -109,15 +109,6 @@ class ArrivalsAdmin(admin.ModelAdmin):
                 .select_related("buyer")
                 .prefetch_related("return_shipments",
                                   Prefetch("lines", queryset=TicketLine.objects.select_related("order_line"))))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}
@@ -236,7 +227,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboundRequest)
-class DispatchAdmin(admin.ModelAdmin):
+class DispatchAdmin(ReadOnlyAdmin):
     """What the warehouse must send: exchanges' replacements and parts ops asked to re-ship, oldest first;
     each with its ship form."""
 
@@ -253,15 +244,6 @@ class DispatchAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("ticket", "requested_by", "outbound").prefetch_related(
             "lines__order_line")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}
@@ -328,7 +310,7 @@ class InterceptOpenFilter(OpenFilter):
 
 
 @admin.register(Intercept)
-class InterceptAdmin(admin.ModelAdmin):
+class InterceptAdmin(ReadOnlyAdmin):
     """Orders not yet shipped whose refund-only claim was approved: hold or cancel the parcel, then say
     how it ended (held, or too late)."""
 
@@ -343,15 +325,6 @@ class InterceptAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("ticket__order", "done_by").prefetch_related(
             Prefetch("ticket__lines", queryset=TicketLine.objects.select_related("order_line")))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         return {}
