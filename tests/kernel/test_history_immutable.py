@@ -87,6 +87,26 @@ def test_a_change_through_the_api_records_the_user_and_the_path(buyer, staff):
     assert event.pgh_context.metadata["url"] == f"/api/v1/staff/tickets/{ticket.ticket_no}/approve/"
 
 
+def test_a_quantity_received_through_the_admin_records_the_clerk_and_the_page(buyer, staff):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.warehouse.test_flows import returned
+    from tests.warehouse.test_screens import receive_post, receive_url
+
+    ticket = returned(buyer, staff)
+    clerk = Client()
+    clerk.force_login(staff["warehouse"])
+
+    response = clerk.post(receive_url(ticket), receive_post(ticket))
+
+    assert response.status_code == 302
+    page = reverse("admin:warehouse_arrivalticket_receive", args=[ticket.pk])
+    contexts = [line.history.get(pgh_label="insert").pgh_context.metadata
+                for line in InboundLine.objects.filter(inbound__ticket=ticket)]
+    assert contexts and all(c["username"] == staff["warehouse"].username and c["url"] == page for c in contexts)
+
+
 def test_the_ticket_page_shows_its_history_in_words_with_who(buyer, staff):
     from django.test import Client
     from django.urls import reverse
