@@ -57,6 +57,22 @@ def test_a_lone_surrogate_as_the_username_is_a_400():
     assert "Unicode" in body["detail"] and "username" in body["fields"]
 
 
+def test_a_json_body_over_the_size_limit_is_a_413_and_changes_nothing(buyer, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    order = make_order(buyer=buyer)
+    body = {"order_no": order.order_no, "type": "refund_only", "reason_id": 1, "description": "x" * 4096,
+            "lines": [{"order_line_id": order.lines.get().line_id, "quantity": 1}]}
+    alice = client_for(buyer.user)
+
+    too_large = alice.post(f"{API}/tickets/", body, format="json")
+    small = alice.post(f"{API}/tickets/", {**body, "description": "x" * 100}, format="json")
+
+    assert_error_shape(too_large, 413, "request_too_large")
+    assert "2048 bytes" in too_large.json()["detail"]
+    assert small.status_code == 400  # read and checked as usual (reason 1 is not a refund-only reason here)
+    assert not order.tickets.exists()
+
+
 def test_a_form_body_on_a_json_endpoint_is_refused_as_unsupported():
     response = APIClient().post("/api/v1/auth/token/", "username=a&password=b",
                                 content_type="application/x-www-form-urlencoded")
