@@ -137,7 +137,7 @@ def setup_view(request):
     user = request.user
     site = admin.site
     context = {**site.each_context(request), "title": _("Two-factor login"), "required": required_for(user)}
-    if has_device(user) and request.method != "POST":
+    if has_device(user):
         return TemplateResponse(request, "admin/two_factor_setup.html", {**context, "enabled": True})
     form = SetupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -230,6 +230,10 @@ def test_with_the_setting_off_finance_logs_in_as_before(finance_user):
     client = Client()
     assert logged_in(attempt("finance1", "pass-1234", client=client))
     assert client.get("/admin/refunds/refundqueueticket/").status_code == 200
+    offer = client.get("/admin/two-factor/")  # optional: offered to anyone, from the user links
+    assert 'id="two-factor-link"' in client.get("/admin/").content.decode()
+    assert offer.status_code == 200 and "<svg" in offer.content.decode()
+    assert "Your role needs two-factor login" not in offer.content.decode()
 
 
 @override_settings(STAFF_2FA_REQUIRED=True)
