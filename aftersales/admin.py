@@ -55,10 +55,11 @@ class BackOfficeLoginForm(AdminAuthenticationForm):
         user = self.user_cache
         if user is not None and two_factor.has_device(user):
             code = cleaned.get("otp_token", "")
-            device = two_factor.verify_code(user, code) if code else None
+            if not code:
+                raise ValidationError({"otp_token": _("Enter the code your authenticator app shows now.")}, code="otp")
+            device, problem = two_factor.check_code(user, code)
             if device is None:
-                raise ValidationError({"otp_token": _("Enter the code your authenticator app shows now.") if not code
-                                       else _("That code is not right, or has expired.")}, code="otp")
+                raise ValidationError({"otp_token": problem}, code="otp")
             user.otp_device = device  # django-otp marks the session verified when it logs in
         return cleaned
 

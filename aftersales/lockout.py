@@ -42,7 +42,7 @@ class LockoutHandler(AxesDatabaseHandler):
         username = get_client_username(request, credentials)
         counts = recent.aggregate(address=Sum("failures_since_start"),
                                   account=Sum("failures_since_start", filter=Q(username=username)))
-        per_account, per_address = settings.AXES_FAILURE_LIMIT, settings.LOGIN_FAILURES_PER_ADDRESS
+        per_account, per_address = settings.AXES_FAILURE_LIMIT, max(1, settings.LOGIN_FAILURES_PER_ADDRESS)
         return max(counts["account"] or 0, (counts["address"] or 0) * per_account // per_address)
 
     def user_logged_in(self, sender, request, user, **kwargs):

@@ -5,6 +5,7 @@ superusers must. Who has set it up gives a code at every login, in the admin and
 endpoint. Who must but has not is sent to the setup page after the password and can use nothing else.
 """
 
+import math
 from base64 import b32encode
 
 import qrcode
@@ -16,10 +17,11 @@ from django.db import transaction
 from django.http import HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -44,8 +46,16 @@ def has_device(user) -> bool:
     return user.is_authenticated and user_has_device(user, confirmed=True)
 
 
-def needs_setup(user) -> bool:
-    return user.is_authenticated and required_for(user) and not has_device(user)
+def _request_has_device(request) -> bool:
+    """Asked by the middleware and then the admin site: once per request."""
+    if not hasattr(request, "_two_factor_device"):
+        request._two_factor_device = has_device(request.user)
+    return request._two_factor_device
+
+
+def needs_setup(request) -> bool:
+    user = request.user
+    return user.is_authenticated and required_for(user) and not _request_has_device(request)
 
 
 def satisfied(request) -> bool:
@@ -55,7 +65,7 @@ def satisfied(request) -> bool:
     if not user.is_authenticated:
         return True
     verified = getattr(user, "is_verified", None)
-    return bool(verified and verified()) or not has_device(user)
+    return bool(verified and verified()) or not _request_has_device(request)
 
 
 def verify_code(user, code) -> object | None:
@@ -71,14 +81,41 @@ def verify_code(user, code) -> object | None:
     return None
 
 
+def seconds_to_wait(user) -> int:
+    """After a wrong code each device makes the next try wait (1 s, 2 s, 4 s...): while every device
+    waits, how long (0: a code may be tried)."""
+    waits = []
+    devices = list(devices_for_user(user))
+    for device in devices:
+        allowed, data = device.verify_is_allowed()
+        if allowed or not (data and data.get("locked_until")):
+            return 0
+        waits.append(max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds())))
+    return min(waits) if waits else 0
+
+
+def check_code(user, code) -> tuple[object | None, str]:
+    """The device that accepts ``code`` and no message, or None and what to tell the person."""
+    wait = seconds_to_wait(user)
+    if wait:
+        return None, ngettext("Too many wrong codes: wait %(seconds)d second, then type the code the app shows.",
+                              "Too many wrong codes: wait %(seconds)d seconds, then type the code the app shows.",
+                              wait) % {"seconds": wait}
+    device = verify_code(user, code)
+    return device, "" if device else _("That code is not right, or has expired.")
+
+
 def check_api_login(user, code) -> None:
     """The token endpoint is no way around two-factor: the code is asked for (field ``otp``) from who
     has set it up, and who must set it up is sent to the back office first."""
     if has_device(user):
         if code in (None, ""):
             raise FieldRequired(_("Enter the code from your authenticator app."), field="otp")
-        if not isinstance(code, (str, int)) or verify_code(user, code) is None:
+        if not isinstance(code, (str, int)):
             raise FieldInvalid(_("That code is not right, or has expired."), field="otp")
+        device, problem = check_code(user, code)
+        if device is None:
+            raise FieldInvalid(problem, field="otp")
     elif required_for(user):
         raise TwoFactorSetupRequired(_("This account must set up two-factor first: log in to the back office"
                                        " with a browser."))
@@ -164,10 +201,10 @@ class TwoFactorMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path.startswith(reverse("admin:index")) and not path.startswith(self._open_paths()) and needs_setup(request.user):
+        if path.startswith(reverse("admin:index")) and not path.startswith(self._open_paths()) and needs_setup(request):
             return HttpResponseRedirect(reverse("admin:two_factor_setup"))
         if path.startswith("/api/") and request.user.is_authenticated:
-            if needs_setup(request.user):
+            if needs_setup(request):
                 error = TwoFactorSetupRequired(_("This account must set up two-factor first."))
                 return JsonResponse(error_body(error.code, error.detail), status=error.status)
             if not satisfied(request):

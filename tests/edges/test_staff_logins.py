@@ -194,6 +194,8 @@ def test_a_user_with_a_device_must_give_a_code_at_login(ops_user):
 
     without = attempt("ops1", "pass-1234")
     wrong = attempt("ops1", "pass-1234", code="12345x")
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=5)  # wrong codes in a row: a wait
+    at_once = attempt("ops1", "pass-1234", code=code_for(device))  # the right code, within the wait
     unthrottle(device)
     right_client = Client()
     right = attempt("ops1", "pass-1234", code=code_for(device), client=right_client)
@@ -201,6 +203,7 @@ def test_a_user_with_a_device_must_give_a_code_at_login(ops_user):
     assert without.status_code == 200 and "Enter the code" in without.content.decode()
     assert "_auth_user_id" not in without.client.session
     assert wrong.status_code == 200 and "That code is not right" in wrong.content.decode()
+    assert at_once.status_code == 200 and "Too many wrong codes: wait" in at_once.content.decode()
     assert logged_in(right)
     assert right_client.get("/admin/tickets/ticket/").status_code == 200
 
