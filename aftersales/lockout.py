@@ -9,6 +9,7 @@ token endpoint authenticate through the same backend, so both count and both are
 import ipaddress
 import math
 
+from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
@@ -50,6 +51,17 @@ class LockoutHandler(AxesDatabaseHandler):
         counting the other accounts' failures (a spray is not wiped by one account that works)."""
         super().user_logged_in(sender, request, user, **kwargs)
         AccessAttempt.objects.filter(username=user.get_username(), ip_address=request.axes_ip_address).delete()
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """Refuses a locked-out login before the password is checked (axes). Without a request (the test
+    client's ``login()``, a shell) there is no address to count from: the next backend decides alone.
+    Every login over HTTP (the admin's form, the API's token endpoint) passes its request."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 def client_address(request) -> str | None:

@@ -107,7 +107,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # accounts (a spray) lock the address. Either lasts LOGIN_LOCKOUT_MINUTES after the last failure, or until
 # an administrator unlocks it (admin: Users → "Unlock logins", Access attempts; `manage.py axes_reset*`).
 INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["aftersales.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)

@@ -92,6 +92,14 @@ def test_only_an_administrator_may_unlock(ops_user, finance_user):
     assert attempt("ops1", "pass-1234").status_code == 429
 
 
+def test_the_test_clients_login_still_works_and_a_locked_account_is_refused_over_http(ops_user):
+    fail("ops1", 5)
+
+    assert Client().login(username="ops1", password="pass-1234")  # no request, no address: not counted
+    assert not Client().login(username="ops1", password="wrong")
+    assert attempt("ops1", "pass-1234").status_code == 429
+
+
 def test_the_lockout_holds_with_redis_down(ops_user):
     with override_settings(CACHES=DOWN_CACHE, REDIS_URL=REDIS_DOWN):
         assert fail("ops1", 5)[-1] == 429
