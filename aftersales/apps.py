@@ -9,8 +9,10 @@ class AftersalesConfig(AppConfig):
 
     def ready(self):
         # Without Redis, `runserver` runs the periodic tasks itself (aftersales.scheduler).
+        from aftersales import staff_admin
         from aftersales.scheduler import start_for_runserver
 
+        staff_admin.register()  # the user list with "Unlock logins" (staff logins, issue #14)
         start_for_runserver()
 
 

@@ -62,3 +62,15 @@ class Conflict(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     status, code = 422, "idempotency_key_reused"
+
+
+class LockedOut(DomainError):
+    """Too many failed logins for this account at this address, or from this address (aftersales.lockout)."""
+
+    status, code = 429, "locked_out"
+
+
+class TwoFactorSetupRequired(NotAllowed):
+    """The account must set up two-factor in the admin before it may log in anywhere else."""
+
+    code = "two_factor_setup_required"

@@ -4,6 +4,7 @@ Embedded default: SQLite and no Redis (Celery tasks run in-process after commit)
 DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -99,6 +100,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+
+# ---- Staff logins (issue #14): lockout after repeated failures, optional two-factor -------------------
+# Lockout (django-axes, counted in the database: works with Redis down). The Nth wrong password for an
+# account from one address locks that account at that address; failures from one address over all
+# accounts (a spray) lock the address. Either lasts LOGIN_LOCKOUT_MINUTES after the last failure, or until
+# an administrator unlocks it (admin: Users → "Unlock logins", Access attempts; `manage.py axes_reset*`).
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+AUTHENTICATION_BACKENDS = ["aftersales.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
+# Reverse proxies in front of gunicorn that append the client's address to X-Forwarded-For: 0 reads the
+# peer's address (REMOTE_ADDR); behind one proxy (nginx, a load balancer) set 1.
+LOGIN_TRUSTED_PROXIES = env.int("LOGIN_TRUSTED_PROXIES", default=0)
+# After the user is known: django-otp marks a session verified by a code, ours sends staff who need a
+# second factor to set one up (aftersales.two_factor); last, axes turns a lockout into its page.
+_after_auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE[_after_auth:_after_auth] = ["django_otp.middleware.OTPMiddleware", "aftersales.two_factor.TwoFactorMiddleware"]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_HANDLER = "aftersales.lockout.LockoutHandler"  # the two limits above
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the wait the page names is the wait
+AXES_CLIENT_IP_CALLABLE = "aftersales.lockout.client_address"
+AXES_USERNAME_CALLABLE = "aftersales.lockout.attempted_username"
+AXES_LOCKOUT_CALLABLE = "aftersales.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_VERBOSE = False
+# Two-factor (django-otp, TOTP): any staff user may set it up; with STAFF_2FA_REQUIRED the finance group
+# and superusers must (the demo leaves it off). Who has set it up must give a code at each login.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "After-sales back office"
+# ---- end of staff logins --------------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
