@@ -112,7 +112,9 @@ LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
 # Reverse proxies in front of gunicorn that append the client's address to X-Forwarded-For: 0 reads the
-# peer's address (REMOTE_ADDR); behind one proxy (nginx, a load balancer) set 1.
+# peer's address (REMOTE_ADDR); behind one proxy (nginx, a load balancer) set 1. The API's rate limits read
+# the client's address the same way (REST_FRAMEWORK NUM_PROXIES): an X-Forwarded-For the client wrote
+# itself never names a fresh address to count against.
 LOGIN_TRUSTED_PROXIES = env.int("LOGIN_TRUSTED_PROXIES", default=0)
 # After the user is known: django-otp marks a session verified by a code, ours sends staff who need a
 # second factor to set one up (aftersales.two_factor); last, axes turns a lockout into its page.
@@ -223,6 +225,7 @@ REST_FRAMEWORK = {
         "ip": env("THROTTLE_IP", default="1200/min"),
         "login": env("THROTTLE_LOGIN", default="10/min"),
     },
+    "NUM_PROXIES": LOGIN_TRUSTED_PROXIES,
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

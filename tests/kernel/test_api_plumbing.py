@@ -160,6 +160,17 @@ def test_password_guessing_is_throttled_per_address_and_account(buyer, monkeypat
     cache.clear()
 
 
+def test_an_address_written_by_the_client_does_not_escape_the_address_limit(alice, monkeypatch):
+    from aftersales.throttles import IPBurstThrottle
+
+    monkeypatch.setattr(IPBurstThrottle, "rate", "3/min", raising=False)
+    cache.clear()
+    answers = [alice.get(f"{API}/orders/", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code for n in range(4)]
+    cache.clear()
+
+    assert answers == [200, 200, 200, 429]  # one peer, whatever it claims to forward for
+
+
 # ------------------------------------------------------------------------------ answers are JSON
 
 
