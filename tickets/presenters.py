@@ -136,7 +136,7 @@ HIDDEN_IN_HISTORY = {"updated_at"}
 
 def history_rows(ticket: Ticket, limit: int = 50) -> list[HistoryRow]:
     """The ticket row's audit history (aftersales.history), newest first: who changed what, old → new;
-    "raw SQL" where a change came from no request and no task."""
+    "raw SQL" where a change came from no request, no task and no command."""
     events = list(ticket.history.select_related("pgh_context").order_by("pgh_created_at", "pgh_id"))
     fields = [f for f in Ticket._meta.concrete_fields if f.name not in HIDDEN_IN_HISTORY]
     rows, previous = [], None
@@ -162,6 +162,8 @@ def _who(context) -> str:
         return str(metadata["username"])
     if metadata.get("task"):
         return gettext("task %(name)s") % {"name": metadata["task"]}
+    if metadata.get("command"):
+        return gettext("command %(name)s") % {"name": metadata["command"]}
     if metadata.get("url"):
         return gettext("anonymous request %(url)s") % {"url": metadata["url"]}
     return gettext("raw SQL (no request, no task)")
