@@ -20,6 +20,7 @@ from django.core.management import call_command, get_commands, load_command_clas
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from aftersales import clock, history_context
 from aftersales.logs import JsonLogFormatter, RequestContextFilter
@@ -235,6 +236,9 @@ def test_a_change_by_a_command_names_the_command_in_the_history_and_on_the_ticke
     browser.force_login(staff["ops"])
     html = browser.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])).content.decode()
     assert "command run_deadlines · changed" in html
+    # Times in what changed are in the zone the rows' own times are shown in (Asia/Shanghai), not UTC.
+    local = timezone.localtime(ticket.return_deadline).strftime("%Y-%m-%d %H:%M")
+    assert f"return deadline: — → {local}" in html
 
 
 @pytest.mark.django_db(transaction=True)
