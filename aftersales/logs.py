@@ -70,4 +70,6 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default",
                                  "filters": ["request_context"]}},
         "root": {"handlers": ["console"], "level": level},
+        # runserver's own line per request (the demo) would repeat the access log's: its warnings only.
+        "loggers": {"django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
     }
