@@ -2,13 +2,16 @@
 otherwise; sent back in the response, written in the logs, quoted by the last-resort error page, and
 passed on to the Celery tasks the request queues (aftersales.celery)."""
 
+import logging
 import re
+import time
 import uuid
-from contextvars import ContextVar
 
-from aftersales import history_context
+from django.utils.functional import empty
 
-REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
+from aftersales import history_context, metrics
+from aftersales.logs import REQUEST_ID
+
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -30,6 +33,45 @@ class RequestIdMiddleware:
             REQUEST_ID.reset(token)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+access_log = logging.getLogger("aftersales.access")
+
+
+class AccessMiddleware:
+    """One line in the access log and one observation in the metrics per request: method, route (the URL
+    pattern, so /metrics has a bounded number of series), path, status, duration, the user's id if any
+    (aftersales.logs adds the request id). Never a header, a body or a query string: they may hold
+    passwords and tokens. Probes (/health/..., /metrics) are logged at DEBUG: at INFO they would drown the
+    rest."""
+
+    QUIET = ("/health/", "/metrics")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        route = metrics.route_of(request)
+        metrics.observe_request(method=request.method, route=route, status=response.status_code, seconds=seconds)
+        level = logging.DEBUG if request.path.startswith(self.QUIET) else logging.INFO
+        if access_log.isEnabledFor(level):
+            duration_ms = round(seconds * 1000, 1)
+            access_log.log(level, "%s %s %s %.1f ms", request.method, request.path, response.status_code,
+                           duration_ms, extra={"method": request.method, "route": route, "path": request.path,
+                                               "status": response.status_code, "duration_ms": duration_ms,
+                                               "user_id": _user_id(request)})
+        return response
+
+
+def _user_id(request) -> int | None:
+    """The id of the user the request was served for; the session is not read only to say so."""
+    user = getattr(request, "user", None)
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return user.pk if user.is_authenticated else None
 
 
 class HistoryContextMiddleware:

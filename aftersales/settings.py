@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "aftersales.middleware.RequestIdMiddleware",
+    # One access-log line and one metrics observation per request, timed around everything below (#14).
+    "aftersales.middleware.AccessMiddleware",
     "aftersales.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -242,12 +246,19 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
+# --- Operability (issue #14): logs, metrics -------------------------------------------------------------
+# Logs: one JSON object per line in production (LOG_FORMAT=json, the default with DEBUG off), short text
+# lines for the demo (text, the default with DEBUG on); every line carries its request id, inside a Celery
+# task the task's name and id too (aftersales.logs). One access-log line per request (aftersales.access).
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env("LOG_LEVEL", default="INFO"))
+# Prometheus metrics at /metrics, for whoever sends `Authorization: Bearer <METRICS_TOKEN>`; without a
+# token set, /metrics answers 404 (aftersales.metrics). Under gunicorn with several workers, set
+# PROMETHEUS_MULTIPROC_DIR (README, "Production"). The database figures are read at most every
+# METRICS_CACHE_SECONDS.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=30)
+# --- end of operability ------------------------------------------------------------------------------------
 
 # Production hardening: `manage.py check --deploy` is clean when DEBUG is off.
 if not DEBUG:

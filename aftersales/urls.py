@@ -7,7 +7,7 @@ from django.views import defaults
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from aftersales import health
+from aftersales import health, metrics
 from aftersales.api import error_body
 from aftersales.auth import TokenView
 from orders import api as orders
@@ -83,6 +83,7 @@ urlpatterns = [
     path("health/", health.live),  # kept for older health checks
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),  # Prometheus, for the bearer of METRICS_TOKEN
 ]
 
 if settings.DEBUG:

@@ -8,9 +8,12 @@ class RefundsConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
+        from aftersales import metrics
+        from refunds.metrics import RefundFigures
         from refunds.services import refund_auto_approved, refund_late_refund
         from tickets.models import EventKind
         from tickets.services import subscribe
 
         subscribe(EventKind.AUTO_APPROVE, refund_auto_approved)
         subscribe(EventKind.ESCALATE, refund_late_refund)
+        metrics.register(RefundFigures())

@@ -17,6 +17,7 @@ failure is logged and leaves that ticket for the next run; the rest go on.
 
 Refunds stuck on their way to the gateway are the refunds part's own periodic task (refunds.tasks)."""
 
+import contextvars
 import logging
 import threading
 from collections import Counter
@@ -62,7 +63,10 @@ def run_deadlines(now: datetime | None = None, *, batch: int = BATCH, workers: i
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work, name=f"deadline-sweep-{i}") for i in range(workers)]
+    # Each thread runs in a copy of this one's context: its log lines carry the task's request id, and its
+    # connection, when it opens, the task's or the command's history context (aftersales.history_context).
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"deadline-sweep-{i}")
+               for i in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:

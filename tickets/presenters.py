@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
@@ -136,7 +137,7 @@ HIDDEN_IN_HISTORY = {"updated_at"}
 
 def history_rows(ticket: Ticket, limit: int = 50) -> list[HistoryRow]:
     """The ticket row's audit history (aftersales.history), newest first: who changed what, old → new;
-    "raw SQL" where a change came from no request and no task."""
+    "raw SQL" where a change came from no request, no task and no command."""
     events = list(ticket.history.select_related("pgh_context").order_by("pgh_created_at", "pgh_id"))
     fields = [f for f in Ticket._meta.concrete_fields if f.name not in HIDDEN_IN_HISTORY]
     rows, previous = [], None
@@ -162,6 +163,8 @@ def _who(context) -> str:
         return str(metadata["username"])
     if metadata.get("task"):
         return gettext("task %(name)s") % {"name": metadata["task"]}
+    if metadata.get("command"):
+        return gettext("command %(name)s") % {"name": metadata["command"]}
     if metadata.get("url"):
         return gettext("anonymous request %(url)s") % {"url": metadata["url"]}
     return gettext("raw SQL (no request, no task)")
@@ -173,5 +176,5 @@ def _shown(field, value) -> str:
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")  # the zone the row's own time is shown in
     return str(value)

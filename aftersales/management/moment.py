@@ -2,12 +2,13 @@
 
 import datetime as dt
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from aftersales import clock
+from aftersales.management.base import RecordedCommand
 
 
-class AsOfCommand(BaseCommand):
+class AsOfCommand(RecordedCommand):
     def add_arguments(self, parser):
         parser.add_argument("--now", help="act as if it were this time (ISO 8601 with offset)")
 

@@ -2,16 +2,19 @@
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
 from aftersales import clock
 from demo import journeys
 from refunds import services as refunds
-from tests.factories import UserFactory, make_order, submit
+from tests.factories import UserFactory, client_for, make_order, submit
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -261,3 +264,24 @@ def test_each_role_new_to_its_group_works_in_chinese(browser, live_server, staff
     expect(clerk.locator("#approve-form")).to_have_count(0)
     expect(clerk.locator("#reply-templates")).to_have_count(0)  # replies to buyers are ops' work
     shot(clerk, "warehouse-ticket-zh")
+
+
+def test_the_change_history_names_the_user_the_command_and_raw_sql(browser, live_server, staff, buyer):
+    """Issue #14: who changed the ticket, in words: the ops user, the deadline sweep's command, psql."""
+    ticket = submit(make_order(buyer=buyer), type="return_refund", reason_code="quality_issue")
+    client_for(staff["ops"]).post(f"/api/v1/staff/tickets/{ticket.ticket_no}/approve/", {}, format="json")
+    ticket.refresh_from_db()
+    call_command("run_deadlines", "--now", (ticket.return_deadline + dt.timedelta(minutes=1)).isoformat(),
+                 stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE tickets_ticket SET fee_reason = 'typed in psql' WHERE id = %s", [ticket.pk])
+
+    page = login(browser, live_server, "ops1")
+    page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+    page.click("#history summary")
+    history = page.locator("#history")
+    expect(history).to_contain_text("raw SQL (no request, no task) · changed")
+    expect(history).to_contain_text("command run_deadlines · changed")
+    expect(history).to_contain_text("ops1 · changed")
+    history.scroll_into_view_if_needed()
+    shot(page, "ticket-change-history")

@@ -3,6 +3,7 @@ separate worker process reading the same PostgreSQL database; with `celery beat`
 schedules) nobody but beat and the worker closes a ticket whose deadline passes."""
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from demo import journeys
 from refunds import services as refunds
 from refunds.models import GatewayPayout, Refund
 from refunds.tasks import execute_refund_task
-from tests.factories import make_order, submit
+from tests.factories import client_for, make_order, submit
 from tickets.models import Ticket
 from tickets.tasks import run_deadlines_task
 
@@ -126,6 +127,28 @@ def test_a_real_worker_executes_the_refund_once_despite_duplicate_messages(worke
     assert ticket.events.filter(transition="refund_succeeded").count() == 1
     log = worker.stop()  # the worker process, not this one, did the work
     assert log.count("execute_refund_task[") >= 4 and "succeeded" in log, log[-2000:]
+
+
+def test_the_worker_logs_and_records_a_task_with_the_id_of_the_request_that_queued_it(worker, staff, buyer):
+    """A request queues the refund (on commit); the worker's JSON log lines for that task carry the request's
+    id, and the history rows the worker writes name the task and the same request id."""
+    order = make_order(buyer=buyer, lines=[("general", "30.00", 2, None)])
+    ticket = journeys.advance(submit(order, type="return_refund"), Ticket.Status.AWAITING_REFUND, staff=staff)
+
+    response = client_for(staff["finance"]).post(f"/api/v1/finance/tickets/{ticket.ticket_no}/approve/", {},
+                                                 format="json", HTTP_X_REQUEST_ID="req-to-worker-0001")
+
+    assert response.status_code == 200
+    assert _wait_for(lambda: Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.COMPLETED, proc=worker)
+    lines = [json.loads(line) for line in worker.stop().splitlines() if line.startswith("{")]
+    task_lines = [line for line in lines if line.get("task_name") == "refunds.tasks.execute_refund_task"]
+    assert task_lines, lines[-5:]
+    assert {line["request_id"] for line in task_lines} == {"req-to-worker-0001"}
+    assert any("succeeded" in line["message"] for line in task_lines)
+    refund = Refund.objects.get(ticket=ticket)
+    by_worker = [e.pgh_context.metadata for e in refund.history.all()
+                 if e.pgh_context_id and e.pgh_context.metadata.get("task") == "refunds.tasks.execute_refund_task"]
+    assert by_worker and {m["request_id"] for m in by_worker} == {"req-to-worker-0001"}
 
 
 def test_a_real_worker_runs_the_deadline_sweep(worker, staff, buyer):

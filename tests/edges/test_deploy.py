@@ -3,10 +3,18 @@ refuse to start without a SECRET_KEY when DEBUG is off."""
 
 import os
 import secrets
+import socket
 import string
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
+from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales")
@@ -89,3 +97,52 @@ def test_gunicorn_reads_its_settings_file_and_loads_the_app():
                 (line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line)}
     assert settings["workers"] == "3"
     assert settings["bind"] == "['0.0.0.0:8000']"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_workers_count_their_requests_into_one_scrape(tmp_path):
+    """Multiprocess metrics (README "Production"): gunicorn empties PROMETHEUS_MULTIPROC_DIR when it starts,
+    every worker writes its counts there, and a scrape answered by any worker reports them all."""
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    (folder / "counter_999999.db").write_bytes(b"an earlier run's counts")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = connection.settings_dict
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    env = {**base, **production_env(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0", METRICS_TOKEN="scrape-0123456789", PROMETHEUS_MULTIPROC_DIR=str(folder),
+        WEB_CONCURRENCY="3", GUNICORN_BIND=f"127.0.0.1:{port}", LOG_LEVEL="WARNING"),
+        "DJANGO_SETTINGS_MODULE": "aftersales.settings"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "aftersales.wsgi:application"],
+                              cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+
+    def get(path: str, **headers) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url + path, headers=headers), timeout=10) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as refused:
+            return refused.code, ""
+
+    try:
+        for _ in range(300):
+            try:
+                if get("/health/live")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        with ThreadPoolExecutor(8) as pool:  # at once, so that several workers answer
+            statuses = list(pool.map(lambda _: get("/api/v1/ping/")[0], range(30)))
+        scrapes = [get("/metrics", Authorization="Bearer scrape-0123456789") for _ in range(6)]
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[1]
+
+    assert statuses == [401] * 30, log[-2000:]
+    assert not (folder / "counter_999999.db").exists()
+    line = 'aftersales_http_requests_total{method="GET",route="api/v1/ping/",status="401"} 30.0'
+    assert all(status == 200 and line in text.splitlines() for status, text in scrapes), scrapes[0][1][-1500:]

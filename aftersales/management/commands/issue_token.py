@@ -1,11 +1,13 @@
 """manage.py issue_token USERNAME: print an API token for that user (created once, then reused)."""
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from rest_framework.authtoken.models import Token
 
+from aftersales.management.base import RecordedCommand
 
-class Command(BaseCommand):
+
+class Command(RecordedCommand):
     help = "Print an API token for USERNAME (how a shop backend gets one for its buyer)."
 
     def add_arguments(self, parser):

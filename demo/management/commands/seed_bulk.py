@@ -9,9 +9,10 @@ Never run it against a database whose data matters."""
 import time
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 
+from aftersales.management.base import RecordedCommand
 from orders.models import Buyer, Shop
 from reasons.models import Reason
 
@@ -33,7 +34,7 @@ SERIES = """SELECT g, now() - ((g::bigint * 7919) %% 172800) * interval '1 minut
             FROM generate_series(%(first)s::int, %(last)s::int) AS g"""
 
 
-class Command(BaseCommand):
+class Command(RecordedCommand):
     help = "Add N realistic tickets (with orders, lines and submit events) quickly, for benchmarks. PostgreSQL only."
 
     def add_arguments(self, parser):

@@ -13,12 +13,12 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from aftersales import clock
+from aftersales.management.base import RecordedCommand
 from demo import journeys
 from orders.models import Order, Shop
 from orders.services import import_order
@@ -36,7 +36,7 @@ SHOPS = {"FRESH": ("Fresh Farm", "Returns, Fresh Farm depot, 5 Cold Chain Road, 
 S, T = Ticket.Status, Ticket.Type
 
 
-class Command(BaseCommand):
+class Command(RecordedCommand):
     help = "Load demo data (idempotent) and print the logins."
 
     def handle(self, *args, **options):

@@ -3,14 +3,15 @@
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from aftersales.errors import DomainError
+from aftersales.management.base import RecordedCommand
 from orders.services import import_order
 
 
-class Command(BaseCommand):
+class Command(RecordedCommand):
     help = "Upsert orders from a JSON-lines file; a bad line is reported and skipped, the rest import."
 
     def add_arguments(self, parser):

@@ -1,12 +1,12 @@
 """manage.py run_refund_sandbox: the sandbox payment provider over HTTP (refunds.sandbox), for the HTTP
 adapter (REFUND_GATEWAY=refunds.sandbox.HttpGateway) in development, the slow tests and bench/refunds.py."""
 
-from django.core.management.base import BaseCommand
 
+from aftersales.management.base import RecordedCommand
 from refunds.sandbox import Faults, Sandbox, SandboxServer
 
 
-class Command(BaseCommand):
+class Command(RecordedCommand):
     help = "Serve the sandbox payment provider on 127.0.0.1, paying into the GatewayPayout ledger."
 
     def add_arguments(self, parser):
