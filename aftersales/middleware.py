@@ -7,6 +7,9 @@ import re
 import time
 import uuid
 
+from csp.constants import NONE, UNSAFE_INLINE
+from csp.middleware import CSPMiddleware
+from django.conf import settings
 from django.utils.functional import empty
 
 from aftersales import history_context, metrics
@@ -107,3 +110,30 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", self.POLICY)
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware (the policy is in settings: CONTENT_SECURITY_POLICY, or
+    CONTENT_SECURITY_POLICY_REPORT_ONLY when only reported), with two rules of ours.
+
+    A page (HTML) gets the settings' policy, always with a fresh nonce: every page's policy reads the same
+    whether or not something on it (rangefilter's inline script) asked for the nonce, and a nonce no tag
+    carries allows nothing. Anything else (JSON, photos, the schema, scripts) is never meant to be a
+    page of ours, so it may load nothing and nobody may frame it; only the browser's own viewer of a photo
+    or of JSON opened in a tab styles it inline (GitHub's raw files are served the same way)."""
+
+    NOT_A_PAGE = {"default-src": [NONE], "style-src": [UNSAFE_INLINE], "frame-ancestors": [NONE]}
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        policy = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY" if report_only else "CONTENT_SECURITY_POLICY",
+                         None)
+        if not policy:
+            return parts
+        if response.get("Content-Type", "").startswith("text/html"):
+            parts.nonce = self._make_nonce(request)
+        elif parts.config is None:  # a view's own policy (django-csp's @csp) is kept
+            report_uri = policy.get("DIRECTIVES", {}).get("report-uri")
+            parts.config = {**self.NOT_A_PAGE, "report-uri": report_uri}
+            parts.update = parts.replace = None
+        return parts

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.logs import logging_config
@@ -34,6 +35,8 @@ INSTALLED_APPS = [
     "django_filters",
     "rangefilter",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
+    "csp",
     "django_celery_beat",
     "pgtrigger",
     "pghistory",
@@ -53,6 +56,7 @@ MIDDLEWARE = [
     "aftersales.middleware.AccessMiddleware",
     "aftersales.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "aftersales.middleware.ContentSecurityPolicyMiddleware",  # the policy: see "Content-Security-Policy" below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -239,6 +243,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Refund, return and exchange claims: buyer, staff and integration endpoints.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files (no CDN), started by a script file of its own
+    # (SpectacularSwaggerSplitView): the docs work under the Content-Security-Policy.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
@@ -259,6 +268,36 @@ LOGGING = logging_config(log_format=LOG_FORMAT, level=env("LOG_LEVEL", default="
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=30)
 # --- end of operability ------------------------------------------------------------------------------------
+# --- Content-Security-Policy (issue #14) -------------------------------------------------------------------
+# django-csp 4.0, through aftersales.middleware.ContentSecurityPolicyMiddleware. Pages run scripts only from
+# this site or carrying the response's nonce: no inline script, no onclick="..." handler, no eval; inline
+# code goes into a static file. Styles allow 'unsafe-inline' because the admin and our templates use style
+# attributes and <style> blocks (a nonce in style-src would turn 'unsafe-inline' off, so none is added).
+# data: images are the admin's and Swagger UI's inline icons; claim photos come from the API, same origin.
+# The admin's related-object popups are windows, so no page of ours is ever framed. Responses that are not
+# HTML (the API's JSON, photos, the schema) get default-src 'none'; style-src 'unsafe-inline' (the browser's
+# own image and JSON viewers); frame-ancestors 'none' instead.
+# CSP_REPORT_ONLY=1 sends the same policy as Content-Security-Policy-Report-Only (browsers report, block
+# nothing: to try a new source first); CSP_REPORT_URI is where browsers send reports (none by default).
+# A new source (say a CDN for images) goes in its directive below; README "Production" says how.
+# (No setting of ours is named CSP_*: django-csp's check takes those for its pre-4.0 settings.)
+_CSP_POLICY = {"DIRECTIVES": {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF, UNSAFE_INLINE],
+    "img-src": [SELF, "data:"],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+    "report-uri": env("CSP_REPORT_URI", default="") or None,
+}}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
+else:
+    CONTENT_SECURITY_POLICY = _CSP_POLICY
+# --- end of Content-Security-Policy ------------------------------------------------------------------------
+
 
 # Production hardening: `manage.py check --deploy` is clean when DEBUG is off.
 if not DEBUG:
