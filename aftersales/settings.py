@@ -310,4 +310,6 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
-    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    # Probes and the scraper speak plain HTTP to the container (compose's health check, a load balancer,
+    # Prometheus on the internal network): they are answered, not redirected to HTTPS.
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]

@@ -205,3 +205,15 @@ def test_every_page_says_which_browser_features_it_never_uses(path):
     response = Client().get(path)
 
     assert "camera=()" in response["Permissions-Policy"] and "geolocation=()" in response["Permissions-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/health/", "/health/live", "/health/ready", "/metrics"])
+def test_probes_over_plain_http_are_answered_not_redirected_to_https(path, settings):
+    settings.SECURE_SSL_REDIRECT = True  # as in production; the test settings turn it off for the live servers
+    settings.METRICS_TOKEN = "scrape-token"
+
+    probe = Client().get(path, HTTP_AUTHORIZATION="Bearer scrape-token")
+    page = Client().get("/admin/login/")
+
+    assert probe.status_code in (200, 503), probe.status_code  # ready: 503 while no worker has beaten
+    assert page.status_code == 301 and page.url.startswith("https://")
