@@ -7,7 +7,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from tests.edges.test_admin_browser import browser, login, shot  # noqa: F401 - browser is a fixture
+from tests.edges.test_admin_browser import browser, chinese, login, shot  # noqa: F401 - browser is a fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -66,3 +66,25 @@ def test_finance_sets_up_two_factor_then_logs_in_with_a_code(browser, live_serve
     expect(again.locator("#user-tools")).to_contain_text("finance1")
     again.goto(f"{live_server.url}/admin/tickets/ticket/")
     expect(again.locator("#result_list, .paginator").first).to_be_visible()
+
+
+def test_the_lockout_and_two_factor_pages_in_chinese(browser, live_server, staff, settings):  # noqa: F811
+    """A browser that asks for Chinese gets the lockout page in Chinese before anyone logs in; a finance user
+    who switches to Chinese sets up two-factor in Chinese."""
+    page = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900}).new_page()
+    for _ in range(5):
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", "warehouse1")
+        page.fill("#id_password", "a wrong guess")
+        page.click("#login-form [type=submit]")
+    expect(page.locator("#content-main h1")).to_have_text("登录失败次数过多")
+    expect(page.locator("#content-main")).to_contain_text("30 分钟")
+    shot(page, "login-locked-out-zh")
+
+    settings.STAFF_2FA_REQUIRED = True
+    finance = login(browser, live_server, "finance1")
+    chinese(finance, live_server)
+    expect(finance).to_have_url(re.compile(r"/admin/two-factor/$"))
+    expect(finance.locator("#content")).to_contain_text("您的角色要求两步验证登录")
+    expect(finance.locator("#two-factor-form [type=submit]")).to_have_value("开启两步验证登录")
+    shot(finance, "two-factor-setup-zh")
