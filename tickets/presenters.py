@@ -140,18 +140,35 @@ def history_rows(ticket: Ticket, limit: int = 50) -> list[HistoryRow]:
     "raw SQL" where a change came from no request, no task and no command."""
     events = list(ticket.history.select_related("pgh_context").order_by("pgh_created_at", "pgh_id"))
     fields = [f for f in Ticket._meta.concrete_fields if f.name not in HIDDEN_IN_HISTORY]
-    rows, previous = [], None
+    raw, previous = [], None
     for event in events:
         changes = []
         if previous is not None:
             for field in fields:
                 old, new = getattr(previous, field.attname, None), getattr(event, field.attname, None)
                 if old != new:
-                    changes.append((str(field.verbose_name), f"{_shown(field, old)} → {_shown(field, new)}"))
-        rows.append(HistoryRow(at=event.pgh_created_at, who=_who(event.pgh_context),
-                               what=str(HISTORY_LABELS.get(event.pgh_label, event.pgh_label)), changes=changes))
+                    changes.append((field, old, new))
+        raw.append((event, changes))
         previous = event
+    names = _related_names(change for _, changes in raw for change in changes)
+    rows = [HistoryRow(at=event.pgh_created_at, who=_who(event.pgh_context),
+                       what=str(HISTORY_LABELS.get(event.pgh_label, event.pgh_label)),
+                       changes=[(str(field.verbose_name),
+                                 f"{_shown(field, old, names)} → {_shown(field, new, names)}")
+                                for field, old, new in changes])
+            for event, changes in raw]
     return rows[::-1][:limit]
+
+
+def _related_names(changes) -> dict:
+    """{(model, id): its name} for the related rows the changes point at (a reviewer reads as the user's
+    name, not an id), one query per related model."""
+    wanted: dict = {}
+    for field, old, new in changes:
+        if field.is_relation:
+            wanted.setdefault(field.related_model, set()).update(v for v in (old, new) if v is not None)
+    return {(model, pk): str(obj) for model, ids in wanted.items()
+            for pk, obj in model._default_manager.in_bulk(ids).items()}
 
 
 HISTORY_LABELS = {"insert": _("created"), "update": _("changed"), "delete": _("deleted")}
@@ -170,9 +187,11 @@ def _who(context) -> str:
     return gettext("raw SQL (no request, no task)")
 
 
-def _shown(field, value) -> str:
+def _shown(field, value, names: dict) -> str:
     if value is None or value == "":
         return "—"
+    if field.is_relation:
+        return names.get((field.related_model, value), f"#{value}")  # "#12": a row deleted since
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, datetime):

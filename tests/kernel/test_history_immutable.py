@@ -122,4 +122,5 @@ def test_the_ticket_page_shows_its_history_in_words_with_who(buyer, staff):
 
     assert 'id="history"' in html
     assert "ops1 · changed" in html and "status: pending review → awaiting refund" in html
+    assert "reviewer: — → ops1" in html  # a related row by its name, not its id
     assert "raw SQL (no request, no task) · changed" in html and "fee reason: — → typed in psql" in html
