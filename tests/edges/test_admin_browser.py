@@ -406,7 +406,9 @@ def test_an_administrator_adds_a_group_from_the_user_page_in_a_popup_window(brow
     with page.expect_popup() as opened:
         page.click("#add_id_groups")
     popup = opened.value
+    popup.wait_for_load_state("load")  # the permissions widget (SelectFilter) rebuilds the form on load
     popup.fill("#id_name", "returns desk")
+    expect(popup.locator("#id_name")).to_have_value("returns desk")
     popup.click("input[name=_save]")
     popup.wait_for_event("close")
 
