@@ -16,13 +16,17 @@ def code_for(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
-def test_five_wrong_passwords_show_the_lockout_page_in_the_admin_look(browser, live_server, staff):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
-    for _ in range(5):
+def guess_wrong(page, live_server, username: str, times: int = 5) -> None:
+    for _ in range(times):
         page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "ops1")
+        page.fill("#id_username", username)
         page.fill("#id_password", "a wrong guess")
         page.click("#login-form [type=submit]")
+
+
+def test_five_wrong_passwords_show_the_lockout_page_in_the_admin_look(browser, live_server, staff):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    guess_wrong(page, live_server, "ops1")
 
     expect(page.locator("#content-main h1")).to_have_text("Too many failed logins")
     expect(page.locator("#content-main")).to_contain_text("Wait 30 minutes")
@@ -72,11 +76,7 @@ def test_the_lockout_and_two_factor_pages_in_chinese(browser, live_server, staff
     """A browser that asks for Chinese gets the lockout page in Chinese before anyone logs in; a finance user
     who switches to Chinese sets up two-factor in Chinese."""
     page = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900}).new_page()
-    for _ in range(5):
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "warehouse1")
-        page.fill("#id_password", "a wrong guess")
-        page.click("#login-form [type=submit]")
+    guess_wrong(page, live_server, "warehouse1")
     expect(page.locator("#content-main h1")).to_have_text("登录失败次数过多")
     expect(page.locator("#content-main")).to_contain_text("30 分钟")
     shot(page, "login-locked-out-zh")
