@@ -224,3 +224,34 @@ def test_a_user_new_to_the_warehouse_works_the_queues_at_once(buyer, staff):
     assert response.status_code == 302
     assert ticket.__class__.objects.get(pk=ticket.pk).status == S.AWAITING_REFUND
     journeys  # noqa: B018 (the journeys module is what the other tests use to reach states)
+
+
+def queries_for(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def reshipped(buyer, staff) -> Ticket:
+    ticket = submit(make_order(buyer=buyer, lines=(("general", "60.00", 1, None), ("general", "5.00", 2, None))),
+                    type="refund_only", reason_code="missing_parts", photos=1)
+    journeys.reship(ticket, staff)
+    return ticket
+
+
+@pytest.mark.parametrize("url, make", [
+    (ARRIVALS, returned),
+    (reverse("admin:warehouse_outboundrequest_changelist"), reshipped),
+])
+def test_the_clerks_queues_read_as_many_queries_for_one_row_as_for_six(url, make, buyer, staff):
+    clerk = client_of(staff["warehouse"])
+    make(buyer, staff)
+    clerk.get(url)  # the reference data and the session, read once
+    one = queries_for(clerk, url)
+    for _ in range(5):
+        make(buyer, staff)
+
+    assert queries_for(clerk, url) == one
