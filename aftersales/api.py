@@ -1,6 +1,7 @@
 """API plumbing shared by every app: one error shape, role permissions, pagination, throttles."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse
@@ -10,6 +11,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from aftersales.errors import DomainError, FieldInvalid
 from aftersales.roles import in_group, needs_role
+from aftersales.transactions import contended, contention_error
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -58,7 +60,10 @@ def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
 
 
 def exception_handler(exc, context):
-    """Every 4xx in one shape: {"code", "detail", "fields"?}."""
+    """Every 4xx in one shape: {"code", "detail", "fields"?}. A deadlock or serialization failure that
+    reached the view (a service's own retry spent, or none) is a 409 in words, not a 500."""
+    if isinstance(exc, OperationalError) and contended(exc):
+        exc = contention_error()
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status)
     if isinstance(exc, Http404):

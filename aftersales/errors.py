@@ -74,3 +74,16 @@ class TwoFactorSetupRequired(NotAllowed):
     """The account must set up two-factor in the admin before it may log in anywhere else."""
 
     code = "two_factor_setup_required"
+
+
+class OwnClaim(NotAllowed):
+    """Separation of duties: whoever filed a claim does not also decide it, handle its goods or pay it."""
+
+    code = "own_claim"
+
+
+class Contention(Conflict):
+    """Another action held the same rows and the database gave up on one of the two (a deadlock or a
+    serialization failure): nothing was changed; trying again is safe."""
+
+    code = "contention"

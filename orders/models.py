@@ -61,6 +61,21 @@ class Order(models.Model):
     coupon_discount = models.DecimalField(_("coupon discount"), max_digits=12, decimal_places=2, default=0)
     virtual_currency = models.DecimalField(_("virtual currency"), max_digits=12, decimal_places=2, default=0)
     amount_paid = models.DecimalField(_("amount paid"), max_digits=12, decimal_places=2)
+    # What succeeded refunds gave back, per order (written only by refunds, in the transaction that records
+    # a refund as paid). The parts that belong to the order rather than a line (shipping, the coupon, the
+    # points) are held here as OrderLine.refunded_amount holds a line's goods: the CHECKs below are the last
+    # word, whatever code runs (docs/design.md "Money per order"). db_default: bulk loaders leave them at 0.
+    refunded_amount = models.DecimalField(_("refunded amount"), max_digits=12, decimal_places=2, default=0,
+                                          db_default=0,
+                                          help_text=_("cash paid back by refunds that succeeded (goods and "
+                                                      "shipping)"))
+    refunded_shipping = models.DecimalField(_("refunded shipping"), max_digits=12, decimal_places=2, default=0,
+                                            db_default=0)
+    refunded_coupon = models.DecimalField(_("refunded coupon"), max_digits=12, decimal_places=2, default=0,
+                                          db_default=0, help_text=_("given back in kind"))
+    refunded_virtual_currency = models.DecimalField(_("refunded virtual currency"), max_digits=12,
+                                                    decimal_places=2, default=0, db_default=0,
+                                                    help_text=_("given back in kind"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -73,6 +88,16 @@ class Order(models.Model):
                 condition=Q(goods_amount__gte=0, shipping_fee__gte=0, coupon_discount__gte=0,
                             virtual_currency__gte=0, amount_paid__gte=0),
                 name="order_amounts_gte_0"),
+            # No code path gives back more than the order paid, nor any order-level part twice.
+            models.CheckConstraint(condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("amount_paid")),
+                                   name="order_refunded_within_paid"),
+            models.CheckConstraint(condition=Q(refunded_shipping__gte=0, refunded_shipping__lte=F("shipping_fee")),
+                                   name="order_refunded_shipping_within_fee"),
+            models.CheckConstraint(condition=Q(refunded_coupon__gte=0, refunded_coupon__lte=F("coupon_discount")),
+                                   name="order_refunded_coupon_within_discount"),
+            models.CheckConstraint(condition=Q(refunded_virtual_currency__gte=0,
+                                               refunded_virtual_currency__lte=F("virtual_currency")),
+                                   name="order_refunded_points_within_used"),
         ]
 
     def __str__(self) -> str:

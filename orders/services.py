@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import FieldInvalid, FieldRequired
 from aftersales.money import MAX_AMOUNT, ZERO, allocate, parse_amount
+from aftersales.roles import ALL_ROLES, in_group
 from orders.claims import claimed_by_line
 from orders.models import Buyer, Order, OrderLine, Shop
 
@@ -174,6 +175,13 @@ def import_order(data) -> ImportResult:
     else:
         if order.buyer_id != buyer.pk or order.shop_id != shop.pk:
             raise FieldInvalid(_("An order keeps its shop and buyer."), field="buyer.account")
+        for key, value, given in (("amount_paid", fields["amount_paid"], order.refunded_amount),
+                                  ("shipping_fee", fields["shipping_fee"], order.refunded_shipping),
+                                  ("coupon_discount", fields["coupon_discount"], order.refunded_coupon),
+                                  ("virtual_currency", fields["virtual_currency"], order.refunded_virtual_currency)):
+            if value < given:  # the database's CHECK would refuse it: say so, naming the field
+                raise FieldInvalid(_("Refunds already gave back %(given)s of it; it cannot shrink below that.") % {
+                    "given": given}, field=key)
         for key, value in fields.items():
             setattr(order, key, value)
         order.save()
@@ -208,7 +216,12 @@ def import_order(data) -> ImportResult:
 
 
 def _upsert_buyer(data: dict) -> Buyer:
-    buyer = Buyer.objects.filter(account=data["account"]).first()
+    """The order's buyer, made on first sight. A staff member's account is never a buyer's: whoever works
+    claims (any role, or an administrator) does not also file them (claimant, reviewer and payer are never
+    one person; tickets.services.duties holds it for accounts that became staff later)."""
+    buyer = Buyer.objects.select_related("user").filter(account=data["account"]).first()
+    if buyer is not None and _works_here(buyer.user):
+        raise FieldInvalid(_("This account name belongs to a staff user."), field="buyer.account")
     if buyer is None:
         User = get_user_model()
         user = User.objects.filter(username=data["account"]).first()
@@ -216,10 +229,15 @@ def _upsert_buyer(data: dict) -> Buyer:
             user = User(username=data["account"])
             user.set_unusable_password()
             user.save()
-        elif user.is_staff or user.is_superuser:
+        elif _works_here(user):
             raise FieldInvalid(_("This account name belongs to a staff user."), field="buyer.account")
         return Buyer.objects.create(account=data["account"], user=user, level=data["level"], address=data["address"])
     if (buyer.level, buyer.address) != (data["level"], data["address"]):
         buyer.level, buyer.address = data["level"], data["address"]
         buyer.save(update_fields=["level", "address"])
     return buyer
+
+
+def _works_here(user) -> bool:
+    """Staff by any sign: the admin flag, an administrator, or a role group (role users are group-only)."""
+    return user.is_staff or user.is_superuser or in_group(user, *ALL_ROLES)

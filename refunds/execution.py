@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from aftersales import clock
 from aftersales.money import ZERO
-from orders.models import OrderLine
+from orders.models import Order, OrderLine
 from refunds.gateway import GatewayDeclined, GatewayError, GatewayResult, GatewayTimeout, get_gateway
 from refunds.models import Refund, RefundAttempt, RefundLine
 from tickets import services as tickets
@@ -63,11 +63,21 @@ def settle_from_status(*, refund_id: int) -> Refund | None:
     return None if paid is None else _record_success(refund_id=refund_id, reference=paid.reference)
 
 
+def lock_refund(refund_id: int) -> Refund:
+    """The refund, locked, after its order and its ticket (the house's one lock order on money: order,
+    then ticket, then refund; docs/design.md "Money per order"), with its ticket and order read."""
+    ticket_id = Refund.objects.filter(pk=refund_id).values_list("ticket_id", flat=True).first()
+    if ticket_id is None:
+        raise Refund.DoesNotExist(f"No refund {refund_id}.")
+    tickets.hold_ticket(ticket_id=ticket_id)
+    return Refund.objects.select_for_update(of=("self",)).select_related("ticket__order").get(pk=refund_id)
+
+
 @transaction.atomic
 def _take(refund_id: int) -> tuple[Refund | None, bool]:
     """Lock the refund and take it for one call to the gateway. Returns (refund, resume): None when it is
     finished or another run holds the lease; resume when an earlier run may have reached the gateway."""
-    refund = Refund.objects.select_for_update(of=("self",)).select_related("ticket__order").get(pk=refund_id)
+    refund = lock_refund(refund_id)
     now = clock.now()
     if refund.status in (S.SUCCEEDED, S.FAILED):
         return None, False  # a redelivered message: already done
@@ -75,7 +85,7 @@ def _take(refund_id: int) -> tuple[Refund | None, bool]:
         return None, False  # a duplicate message while another worker is calling the gateway
     resume = refund.status == S.IN_PROGRESS
     if not resume:
-        over = _over_cap(refund)
+        over = over_cap(refund)
         if over:
             return _fail(refund, over, now), False
     refund.status, refund.attempts = S.IN_PROGRESS, refund.attempts + 1
@@ -84,18 +94,36 @@ def _take(refund_id: int) -> tuple[Refund | None, bool]:
     return refund, resume
 
 
-def _over_cap(refund: Refund) -> str:
-    """Why paying this refund would take a line past what was paid for it, or "" when it would not.
+def over_cap(refund: Refund) -> str:
+    """Why paying this refund would give back more than was paid (a line's goods, the order's cash, or an
+    order-level part: shipping, the coupon, the points), or "" when it would not.
 
-    Checked before any money moves, under the lines' locks (pk order, as the claim takes them), counting
-    what succeeded and what other refunds in progress may still pay. The CHECK on OrderLine refuses it
-    anyway when the success is recorded; this keeps the money from moving first."""
+    Checked before any money moves (a run taking the refund for the gateway, finance recording a payment
+    made by hand), under the order's lock (``lock_refund``: every writer of the order's counters and its
+    lines holds it), counting what succeeded and what other refunds in progress may still pay. The CHECKs
+    on Order and OrderLine refuse it anyway when the success is recorded; this keeps the money from moving
+    first."""
+    order = refund.ticket.order
+    others = Refund.objects.filter(ticket__order_id=order.pk, status=S.IN_PROGRESS).exclude(pk=refund.pk)
+    flying = others.aggregate(amount=Coalesce(Sum("amount"), ZERO), shipping=Coalesce(Sum("shipping"), ZERO),
+                              coupon=Coalesce(Sum("coupon"), ZERO), vc=Coalesce(Sum("virtual_currency"), ZERO))
+    for part, given, cap, name in (
+            ("shipping", order.refunded_shipping, order.shipping_fee, _("shipping")),
+            ("coupon", order.refunded_coupon, order.coupon_discount, _("coupon")),
+            ("vc", order.refunded_virtual_currency, order.virtual_currency, _("virtual currency")),
+            ("amount", order.refunded_amount, order.amount_paid, _("cash"))):
+        this = getattr(refund, "virtual_currency" if part == "vc" else part)
+        if this and given + flying[part] + this > cap:
+            return _("Order %(order)s: %(amount)s more %(part)s would give back more than the %(cap)s of the "
+                     "order (%(given)s already given back or on its way).") % {
+                "order": order.order_no, "amount": this, "part": name, "cap": cap,
+                "given": given + flying[part]}
     parts = dict(refund.lines.values_list("order_line_id", "amount"))
     if not parts:
         return ""
     in_flight = (RefundLine.objects.filter(order_line=OuterRef("pk"), refund__status=S.IN_PROGRESS)
                  .exclude(refund=refund).values("order_line").annotate(total=Sum("amount")).values("total"))
-    lines = (OrderLine.objects.select_for_update(of=("self",)).filter(pk__in=parts).order_by("pk")
+    lines = (OrderLine.objects.filter(pk__in=parts).order_by("pk")
              .annotate(in_flight=Coalesce(Subquery(in_flight), ZERO)))
     for line in lines:
         if line.refunded_amount + line.in_flight + parts[line.pk] > line.paid_amount:
@@ -135,7 +163,7 @@ def _record_success(*, refund_id: int, reference: str) -> Refund:
     """The gateway confirmed the payment: the refund succeeds, its goods count against each line's cap
     (the database refuses a line refunded beyond its paid amount: then nothing here is kept), and the
     ticket completes, all in one transaction."""
-    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    refund = lock_refund(refund_id)
     if refund.status == S.SUCCEEDED:
         return refund
     if refund.status == S.FAILED:
@@ -145,14 +173,21 @@ def _record_success(*, refund_id: int, reference: str) -> Refund:
     refund.status, refund.gateway_reference, refund.finished_at = S.SUCCEEDED, reference, clock.now()
     refund.lease_expires_at = None
     refund.save(update_fields=["status", "gateway_reference", "finished_at", "lease_expires_at"])
-    count_against_lines(refund)
+    count_against_order(refund)
     tickets.record_refund_succeeded(ticket_id=refund.ticket_id, amount=refund.amount, reference=reference)
     return refund
 
 
-def count_against_lines(refund: Refund) -> None:
-    """Add a refund's goods to what its order lines have refunded (in the caller's transaction, the one
-    that marks the refund succeeded). Lines in pk order, as every other writer locks them."""
+def count_against_order(refund: Refund) -> None:
+    """Add a paid refund to what its order and its order lines have given back (in the caller's
+    transaction, the one that marks the refund succeeded, under the order's lock): the cash and the
+    order-level parts on the order, the goods per line. The database's CHECKs refuse any of them past
+    what was paid (then nothing of the transaction is kept)."""
+    Order.objects.filter(pk=refund.ticket.order_id).update(
+        refunded_amount=F("refunded_amount") + refund.amount,
+        refunded_shipping=F("refunded_shipping") + refund.shipping,
+        refunded_coupon=F("refunded_coupon") + refund.coupon,
+        refunded_virtual_currency=F("refunded_virtual_currency") + refund.virtual_currency)
     for order_line_id, amount in refund.lines.order_by("order_line_id").values_list("order_line_id", "amount"):
         if amount:
             OrderLine.objects.filter(pk=order_line_id).update(refunded_amount=F("refunded_amount") + amount)
@@ -160,7 +195,7 @@ def count_against_lines(refund: Refund) -> None:
 
 @transaction.atomic
 def _record_failure(*, refund_id: int, reason: str) -> Refund:
-    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    refund = lock_refund(refund_id)
     if refund.status in (S.SUCCEEDED, S.FAILED):
         return refund
     return _fail(refund, reason, clock.now())

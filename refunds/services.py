@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop  # stored in English, shown translated
 
 from aftersales import clock
-from aftersales.errors import Conflict, InvalidTransition, OwnReview
+from aftersales.errors import Conflict, InvalidTransition
 from aftersales.inputs import clean_text
 from aftersales.roles import FINANCE, require_role
+from aftersales.transactions import atomic_retrying
 from policies import services as policies
 from refunds.breakdown import refund_parts
-from refunds.execution import count_against_lines, execute_refund
+from refunds.execution import count_against_order, execute_refund, lock_refund, over_cap
 from refunds.models import Refund, RefundLine
 from refunds.tasks import dispatch_refund
 from tickets import services as tickets
@@ -25,13 +26,13 @@ from tickets.models import Ticket, TimelineEvent
 # --------------------------------------------------------------------------------------------- finance review
 
 
-@transaction.atomic
+@atomic_retrying
 def finance_approve_ticket(*, ticket_id: int, actor) -> Ticket:
     """Finance approves: the refund is recorded once and executed after commit. A second approval
-    (double click, two users) finds the refund under way and is refused with 409."""
+    (double click, two users) finds the refund under way and is refused with 409. Who filed or decided the
+    claim does not pay it (the ticket's door holds the one rule: tickets.services.duties)."""
     require_role(actor, FINANCE)
     ticket = tickets.record_finance_approval(ticket_id=ticket_id, actor=actor)
-    check_four_eyes(ticket, actor)  # on the locked ticket; refused, the approval above is undone
     request_refund(ticket=ticket, actor=actor)
     return ticket
 
@@ -40,24 +41,10 @@ def preview_finance_approval(*, ticket_id: int, actor) -> Ticket:
     """The ticket whose refund `finance_approve_ticket` would send now (its amount, for the confirmation
     step); refuses what it would refuse, changing nothing."""
     require_role(actor, FINANCE)
-    ticket = tickets.check_finance_approval(ticket_id=ticket_id)
-    check_four_eyes(ticket, actor)
-    return ticket
+    return tickets.check_finance_approval(ticket_id=ticket_id, actor=actor)
 
 
-def check_four_eyes(ticket: Ticket, actor) -> None:
-    """Who decided a claim does not also pay it (superusers included): another finance user approves.
-    A small shop where one person does both raises the policy "self_approval_max_amount" (0: never)."""
-    if ticket.reviewer_id is None or ticket.reviewer_id != actor.pk:
-        return
-    allowed = policies.current()["self_approval_max_amount"]
-    if allowed > 0 and ticket.refund_amount <= allowed:
-        return
-    raise OwnReview(_("You reviewed this ticket, so another finance user approves its refund (four eyes on "
-                      "money)."))
-
-
-@transaction.atomic
+@atomic_retrying
 def finance_reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
     """Finance sends the ticket back to ops review with a reason ops sees."""
     require_role(actor, FINANCE)
@@ -120,13 +107,13 @@ def request_refund(*, ticket: Ticket, actor) -> Refund:
 # --------------------------------------------------------------------------------------------- failures
 
 
-@transaction.atomic
+@atomic_retrying
 def retry_refund(*, refund_id: int, actor) -> Refund:
     """Finance sends a refund that is stuck (its calls got no final answer: the provider was down) to the
     gateway again now, with the same idempotency key, instead of waiting for the reconciliation: the
     run asks the provider first whether the key was paid, so nothing is paid twice."""
     require_role(actor, FINANCE)
-    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    refund = lock_refund(refund_id)
     if refund.status not in (Refund.Status.PENDING, Refund.Status.IN_PROGRESS):
         raise InvalidTransition(_("Only a refund still under way can be sent again; this one is %(status)s.") % {
             "status": refund.get_status_display()})
@@ -136,7 +123,7 @@ def retry_refund(*, refund_id: int, actor) -> Refund:
     return refund
 
 
-@transaction.atomic
+@atomic_retrying
 def mark_refund_paid_manually(*, refund_id: int, actor, reason: str, reference: str = "") -> Refund:
     """The provider declined, and finance paid the buyer outside the system (a bank transfer): the refund is
     recorded as paid with who, why and the transfer's reference, counts against its lines like any other
@@ -145,12 +132,16 @@ def mark_refund_paid_manually(*, refund_id: int, actor, reason: str, reference: 
     require_role(actor, FINANCE)
     reason = clean_text(reason, field="reason", required=True)
     reference = clean_text(reference, field="reference", required=False, limit=80)
-    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    refund = lock_refund(refund_id)  # order, ticket, refund: the lock order of every money path
     if refund.status != Refund.Status.FAILED:
         raise InvalidTransition(_("Only a refund the gateway refused can be marked as paid by hand; this one is "
                                   "%(status)s.") % {"status": refund.get_status_display()})
+    tickets.check_duty(refund.ticket, actor, tickets.Duty.PAY)  # claimant, reviewer and payer: three people
     if refund.ticket.refunds.live().exists():
         raise Conflict(_("Another refund for this ticket is already under way or paid."))
+    over = over_cap(refund)
+    if over:
+        raise Conflict(over)
     label = f"manual: {reference}" if reference else "manual"
     refund.status, refund.finished_at, refund.gateway_reference = Refund.Status.SUCCEEDED, clock.now(), label
     refund.paid_manually_by, refund.manual_reason = actor, reason
@@ -160,11 +151,11 @@ def mark_refund_paid_manually(*, refund_id: int, actor, reason: str, reference: 
                                        "manual_reason"])
     except IntegrityError:
         raise Conflict(_("Another refund for this ticket is already under way or paid.")) from None
-    count_against_lines(refund)
+    count_against_order(refund)
     tickets.record_refund_succeeded(ticket_id=refund.ticket_id, amount=refund.amount, reference=label,
                                     actor=actor, note=reason)
     return refund
 
 
-__all__ = ["check_four_eyes", "execute_refund", "finance_approve_ticket", "finance_reject_ticket", "preview_finance_approval",
+__all__ = ["execute_refund", "finance_approve_ticket", "finance_reject_ticket", "preview_finance_approval",
            "mark_refund_paid_manually", "refund_auto_approved", "refund_late_refund", "request_refund", "retry_refund"]

@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext_noop  # stored in English, shown translated
 
 from aftersales import clock
-from aftersales.errors import DomainError
+from aftersales.errors import Contention, DomainError
 from tickets import services
 from tickets.due import DueKind
 from tickets.models import Ticket
@@ -81,10 +81,13 @@ def _sweep(now: datetime, batch: int) -> Counter:
         while True:
             refused_before = done["refused"]
             with transaction.atomic():
+                # Each ticket with its order (the house's lock order is order, then ticket; SKIP LOCKED never
+                # waits, so a ticket whose order another action holds is left for the next batch or run).
                 taken = list(due_now(now).exclude(pk__in=failed).order_by("next_deadline_at")
-                             .select_for_update(skip_locked=True).values_list("pk", "next_deadline_kind")[:batch])
-                for pk, kind in taken:
-                    _act(pk, kind, done, failed)
+                             .select_related("order").only("pk", "next_deadline_kind", "order__pk")
+                             .select_for_update(skip_locked=True, of=("self", "order"))[:batch])
+                for ticket in taken:
+                    _act(ticket.pk, ticket.next_deadline_kind, done, failed)
             # A full batch may have more behind it; a refusal may have given a ticket a new due time.
             if len(taken) < batch and done["refused"] == refused_before:
                 return done
@@ -93,6 +96,10 @@ def _sweep(now: datetime, batch: int) -> Counter:
 def _act(pk: int, kind: str, done: Counter, failed: set[int]) -> None:
     try:
         done[_handle(pk, kind)] += 1
+    except Contention:  # the database gave up on it for another's sake: the next run takes it again
+        log.warning("deadline sweep: ticket %s (%s) was busy; left for the next run", pk, kind)
+        failed.add(pk)
+        done["busy"] += 1
     except DomainError as exc:  # the facts disagree with the due time: a person decides
         log.warning("deadline sweep: ticket %s (%s) refused: %s", pk, kind, exc.detail)
         try:

@@ -4,6 +4,7 @@ Only `tickets.services` uses these (import-linter refuses them to every other pa
 and timeline change through its services, one function per business action, never piece by piece.
 """
 
+from django.db.models import Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed, can_proceed
@@ -11,6 +12,7 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from aftersales import clock
 from aftersales.errors import InvalidTransition, NotFound
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
+from orders.models import Order
 from policies import services as policies
 from reasons.selectors import logistics_reason_ids
 from tickets.due import due_of
@@ -18,7 +20,17 @@ from tickets.models import EventKind, Ticket, TimelineEvent
 
 
 def lock_ticket(ticket_id: int) -> Ticket:
-    """The ticket, locked for the rest of the transaction (a second actor waits here, then sees ours)."""
+    """The ticket, locked for the rest of the transaction (a second actor waits here, then sees ours).
+
+    Its order is locked first: the house's one lock order on every path that may move money is order,
+    then ticket, then refund (docs/design.md "Money per order"). Whatever a ticket's action decides about
+    the order's money (shipping, the coupon, the points, what is left to claim) it reads under the order's
+    lock, so two tickets of one order decide one after the other, never both on the same figures."""
+    locked_order = (Order.objects.select_for_update(of=("self",))
+                    .filter(pk=Subquery(Ticket.objects.filter(pk=ticket_id).values("order_id")))
+                    .values_list("pk", flat=True))
+    if not list(locked_order):
+        raise NotFound("No such ticket.", field="ticket_no")
     try:
         return Ticket.objects.select_for_update().get(pk=ticket_id)
     except Ticket.DoesNotExist:

@@ -5,7 +5,7 @@ its own doors (tickets.services), in the same transaction."""
 import datetime as dt
 from collections import defaultdict
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +14,7 @@ from aftersales.errors import FieldInvalid, FieldRequired, InvalidTransition, No
 from aftersales.inputs import clean_text
 from aftersales.money import parse_amount
 from aftersales.roles import OPS, WAREHOUSE, require_role
+from aftersales.transactions import atomic_retrying
 from orders.models import Order, OrderLine
 from tickets import services as tickets
 from tickets.models import Ticket, TimelineEvent
@@ -35,7 +36,7 @@ from warehouse.models import (
 # ------------------------------------------------------------------------------------------- goods in
 
 
-@transaction.atomic
+@atomic_retrying
 def record_inbound(*, ticket_id: int, actor, lines, note: str = "", photo_ids=()) -> Inbound:
     """Goods came back and were inspected (SPEC §4.2 step 5, §4.3 step 5). Everything claimed arrived and
     passed: the ticket moves on (return: awaiting refund; exchange: awaiting exchange). Anything missing or
@@ -67,7 +68,7 @@ def record_inbound(*, ticket_id: int, actor, lines, note: str = "", photo_ids=()
 # ------------------------------------------------------------------------------------------ goods out
 
 
-@transaction.atomic
+@atomic_retrying
 def record_outbound(*, ticket_id: int, actor, lines, courier: str, tracking_no: str) -> Outbound:
     """The replacement (or re-shipped parts) left the warehouse, out of sellable stock; the buyer confirms
     receipt, or the system does later. The open request for the ticket, if any, is done."""
@@ -93,11 +94,12 @@ def record_outbound(*, ticket_id: int, actor, lines, courier: str, tracking_no: 
     return outbound
 
 
-@transaction.atomic
+@atomic_retrying
 def ship_request(*, request_id: int, actor, lines, courier: str, tracking_no: str) -> Outbound:
     """Ship what the dispatch queue asked for (a replacement, or re-shipped parts): refused once it was
     shipped or superseded."""
     require_role(actor, WAREHOUSE)
+    _hold_ticket_of(OutboundRequest, request_id)  # order, ticket, then the request: the house's lock order
     request = OutboundRequest.objects.select_for_update().filter(pk=request_id).first()
     if request is None:
         raise NotFound(_("No such outbound request."), field="request")
@@ -106,6 +108,14 @@ def ship_request(*, request_id: int, actor, lines, courier: str, tracking_no: st
             "status": request.get_status_display()})
     return record_outbound(ticket_id=request.ticket_id, actor=actor, lines=lines, courier=courier,
                            tracking_no=tracking_no)
+
+
+def _hold_ticket_of(model, pk) -> None:
+    """Lock the order and the ticket a warehouse row belongs to before the row itself: the ticket's
+    actions (a re-ship supersedes the open request) lock the order and the ticket first, then these rows."""
+    ticket_id = model.objects.filter(pk=pk).values_list("ticket_id", flat=True).first()
+    if ticket_id is not None:
+        tickets.hold_ticket(ticket_id=ticket_id)
 
 
 def _open_request(ticket: Ticket, *, purpose: str, actor, at, note: str, parts: list[tuple[OrderLine, int]]):
@@ -179,12 +189,13 @@ def request_intercept(event: TimelineEvent) -> Intercept | None:
     return intercept
 
 
-@transaction.atomic
+@atomic_retrying
 def record_intercept_result(*, intercept_id: int, actor, held: bool, note: str = "") -> Intercept:
     """A clerk says how the hold ended: held (the parcel stays), or too late (it had already shipped: the
     ticket goes back to ops, or, when its refund is already on its way, is flagged for ops; the ticket's
     door decides, tickets.services.record_intercept_outcome). Done once."""
     require_role(actor, WAREHOUSE)
+    _hold_ticket_of(Intercept, intercept_id)  # order, ticket, then the intercept: the house's lock order
     intercept = Intercept.objects.select_for_update().filter(pk=intercept_id).first()
     if intercept is None:
         raise NotFound(_("No such shipment to hold."), field="intercept")
@@ -229,7 +240,7 @@ def incident_terms(*, kind: str, order_no: str, ticket_no: str = "", sku: str = 
             "cost": parse_amount(cost, field="cost")}
 
 
-@transaction.atomic
+@atomic_retrying
 def record_incident(*, actor, **fields) -> Incident:
     """A wrong-item shipment or a lost parcel, with what it cost the shop (SPEC §10, seed 001). Recorded
     by the warehouse or ops; never edited (a correction is a new entry)."""

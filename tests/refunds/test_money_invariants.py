@@ -28,7 +28,7 @@ from tickets.models import Ticket
 
 S = Refund.Status
 FAULTS = st.lists(st.sampled_from(["ok", "error", "timeout", "decline"]), max_size=3)
-CLAIM = st.tuples(st.just("claim"), st.integers(0, 1), st.integers(1, 2), st.booleans())
+CLAIM = st.tuples(st.just("claim"), st.integers(0, 1), st.integers(1, 2), st.booleans(), st.booleans())
 STEPS = st.lists(st.one_of(
     CLAIM,
     st.tuples(st.just("run"), st.integers(0, 9), FAULTS),
@@ -37,15 +37,17 @@ STEPS = st.lists(st.one_of(
 ), min_size=1, max_size=10)
 
 
-def claim(order, staff, line: int, units: int, lowered: bool) -> None:
+def claim(order, staff, line: int, units: int, lowered: bool, extras: bool) -> None:
     """A refund-only claim of up to ``units`` of a line, approved by ops (lowered by a cent: a service
-    fee) and by finance. Refused claims (nothing left to claim) change nothing."""
+    fee; with ``extras``, giving back the order's shipping, coupon and points too, whatever a sibling
+    already took) and by finance. Refused claims (nothing left to claim) change nothing."""
     try:
         with transaction.atomic():
             ticket = submit(order, type="refund_only", lines=[(line, units)])
             amount = ticket.refund_amount - Decimal("0.01") if lowered and ticket.refund_amount > 1 else None
             tickets.approve_ticket(ticket_id=ticket.pk, actor=staff["ops"], refund_amount=amount,
-                                   fee_reason="Worn" if amount is not None else "")
+                                   fee_reason="Worn" if amount is not None else "", refund_shipping=extras,
+                                   refund_coupon=extras, refund_virtual_currency=extras)
             refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
     except DomainError:
         pass
@@ -56,7 +58,8 @@ def claim(order, staff, line: int, units: int, lowered: bool) -> None:
 @given(first=CLAIM, steps=STEPS)
 def test_no_sequence_refunds_a_line_beyond_its_price_or_pays_a_key_twice(first, steps, buyer, staff, gateway):
     with transaction.atomic():
-        order = make_order(buyer=buyer, lines=(("general", "10.00", 3, None), ("general", "7.00", 2, None)))
+        order = make_order(buyer=buyer, lines=(("general", "10.00", 3, None), ("general", "7.00", 2, None)),
+                           shipping_fee="6.00", coupon="3.00", virtual_currency="1.50")
         for step in [first, *steps]:
             if step[0] == "claim":
                 claim(order, staff, *step[1:])
@@ -89,6 +92,16 @@ def test_no_sequence_refunds_a_line_beyond_its_price_or_pays_a_key_twice(first, 
         assert sorted(payouts.values_list("idempotency_key", "amount")) == sorted(
             succeeded.values_list("uuid", "amount"))
         assert succeeded.values("ticket").distinct().count() == succeeded.count()  # one paid refund a ticket
+        # Per order (issue #19): what the order counts is what succeeded, and never more than it paid or
+        # than each order-level part it had.
+        order.refresh_from_db()
+        given = succeeded.aggregate(amount=Sum("amount", default=0), shipping=Sum("shipping", default=0),
+                                    coupon=Sum("coupon", default=0), vc=Sum("virtual_currency", default=0))
+        assert (order.refunded_amount, order.refunded_shipping, order.refunded_coupon,
+                order.refunded_virtual_currency) == (given["amount"], given["shipping"], given["coupon"], given["vc"])
+        assert sum(payouts.values_list("amount", flat=True), Decimal(0)) == given["amount"] <= order.amount_paid
+        assert given["shipping"] <= order.shipping_fee and given["coupon"] <= order.coupon_discount
+        assert given["vc"] <= order.virtual_currency
         transaction.set_rollback(True)  # the next example starts from nothing
 
 

@@ -22,6 +22,7 @@ from tickets.services.doors import (
     GoodsLine,
     GoodsReceipt,
     check_finance_approval,
+    hold_ticket,
     record_finance_approval,
     record_finance_send_back,
     record_goods_received,
@@ -30,6 +31,7 @@ from tickets.services.doors import (
     record_refund_succeeded,
     record_replacement_shipped,
 )
+from tickets.services.duties import Duty, check_duty
 from tickets.services.intake import next_ticket_id, submit_ticket, ticket_number
 from tickets.services.review import (
     ApprovalTerms,
@@ -47,9 +49,10 @@ from tickets.services.review import (
 from tickets.services.system import close_ticket, escalate_ticket, recheck_deadline
 
 __all__ = [
-    "ApprovalTerms", "assign_ticket", "record_retention_attempt", "check_finance_approval", "preview_approval", "preview_compensation",
+    "ApprovalTerms", "Duty", "check_duty", "assign_ticket", "record_retention_attempt", "check_finance_approval", "preview_approval", "preview_compensation",
     "Dispatch", "GoodsLine", "GoodsReceipt", "add_note", "approve_ticket", "cancel_ticket", "close_ticket",
     "compensate_ticket", "compensation_cap", "confirm_receipt", "escalate_ticket", "extras_available",
+    "hold_ticket",
     "line_amounts", "next_ticket_id", "record_finance_approval", "record_finance_send_back",
     "record_goods_received", "record_intercept_outcome", "record_refund_failed", "record_refund_succeeded",
     "record_replacement_shipped", "record_return_shipment", "recheck_deadline", "reject_ticket", "reship_ticket",

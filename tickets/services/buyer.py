@@ -1,11 +1,11 @@
 """What a buyer does after submitting: withdraw, send the goods back, confirm the replacement arrived."""
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aftersales import clock
 from aftersales.errors import InvalidTransition, NotFound
 from aftersales.inputs import clean_text
+from aftersales.transactions import atomic_retrying
 from tickets.machine import lock_ticket, move, record_event, save_status
 from tickets.models import EventKind, ReturnShipment, Ticket
 
@@ -18,7 +18,7 @@ def _own_ticket(ticket_id: int, actor) -> Ticket:
     return ticket
 
 
-@transaction.atomic
+@atomic_retrying
 def cancel_ticket(*, ticket_id: int, actor) -> Ticket:
     """The buyer withdraws a claim that is pending, or approved with nothing sent back yet."""
     ticket = _own_ticket(ticket_id, actor)
@@ -29,7 +29,7 @@ def cancel_ticket(*, ticket_id: int, actor) -> Ticket:
     return ticket
 
 
-@transaction.atomic
+@atomic_retrying
 def record_return_shipment(*, ticket_id: int, actor, courier: str, tracking_no: str) -> ReturnShipment:
     """The buyer sent the goods back: courier and tracking number (the return deadline no longer closes it)."""
     ticket = _own_ticket(ticket_id, actor)
@@ -44,7 +44,7 @@ def record_return_shipment(*, ticket_id: int, actor, courier: str, tracking_no: 
     return shipment
 
 
-@transaction.atomic
+@atomic_retrying
 def confirm_receipt(*, ticket_id: int, actor=None) -> Ticket:
     """The buyer confirms the replacement arrived; with no actor, the system after the deadline."""
     ticket = _own_ticket(ticket_id, actor) if actor is not None else lock_ticket(ticket_id)

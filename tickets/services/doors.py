@@ -20,6 +20,7 @@ from policies import services as policies
 from tickets.machine import check_can, lock_ticket, move, read_ticket, record_event, save_status
 from tickets.models import EventKind, Ticket, TicketLine, Upload
 from tickets.services.amounts import line_amounts
+from tickets.services.duties import Duty, check_duty
 
 # --------------------------------------------------------------------------------------------- goods
 
@@ -127,6 +128,7 @@ def record_goods_received(*, ticket_id: int, actor, lines, note: str = "", photo
     "reject_reason", "note"}``; more than was claimed is refused, naming the line."""
     ticket = lock_ticket(ticket_id)
     check_can(ticket, EventKind.RECEIVE_GOODS)
+    check_duty(ticket, actor, Duty.GOODS)
     received = _inspected(claimed_lines(ticket, lines, with_accepted=True), lines)
     note = clean_text(note, field="note", required=False, limit=1000)
     photos = _inspection_photos(photo_ids, actor)
@@ -168,6 +170,7 @@ def record_intercept_outcome(*, ticket_id: int, actor, held: bool, note: str = "
     ticket = lock_ticket(ticket_id)
     if not ticket.intercept_requested:
         raise InvalidTransition(_("No hold of the shipment was asked for this ticket."))
+    check_duty(ticket, actor, Duty.GOODS)
     note = clean_text(note, field="note", required=not held, limit=1000)
     if held:
         record_event(ticket, EventKind.INTERCEPT_HELD, actor=actor, before=ticket.status, reason=note,
@@ -194,6 +197,7 @@ def record_replacement_shipped(*, ticket_id: int, actor, lines, courier: str, tr
                    and ticket.status != Ticket.Status.AWAITING_EXCHANGE)
     if not parts_alone:
         check_can(ticket, EventKind.SHIP_REPLACEMENT)
+    check_duty(ticket, actor, Duty.GOODS)
     shipped = claimed_lines(ticket, lines, with_accepted=False)
     courier = clean_text(courier, field="courier", required=True, limit=100)
     tracking_no = clean_text(tracking_no, field="tracking_no", required=True, limit=100)
@@ -214,10 +218,18 @@ def record_replacement_shipped(*, ticket_id: int, actor, lines, courier: str, tr
 # --------------------------------------------------------------------------------------------- money
 
 
-def check_finance_approval(*, ticket_id: int) -> Ticket:
-    """The ticket, if finance may approve its refund now (for a confirmation step); changes nothing."""
+def hold_ticket(*, ticket_id: int) -> Ticket:
+    """Lock the ticket's order, then the ticket, for a part downstream that locks rows of its own after
+    them (refunds: order, then ticket, then refund; docs/design.md "Money per order"). In the caller's
+    transaction; the doors it calls next find the locks already held."""
+    return lock_ticket(ticket_id)
+
+
+def check_finance_approval(*, ticket_id: int, actor) -> Ticket:
+    """The ticket, if ``actor`` may approve its refund now (for a confirmation step); changes nothing."""
     ticket = read_ticket(ticket_id)
     check_can(ticket, EventKind.FINANCE_APPROVE)
+    check_duty(ticket, actor, Duty.PAY)
     return ticket
 
 
@@ -227,6 +239,8 @@ def record_finance_approval(*, ticket_id: int, actor, reason: str = "") -> Ticke
     on its way. A second approval while a refund is under way (double click, two users) is refused by the
     machine (409)."""
     ticket = lock_ticket(ticket_id)
+    check_can(ticket, EventKind.FINANCE_APPROVE)
+    check_duty(ticket, actor, Duty.PAY)
     before = move(ticket, EventKind.FINANCE_APPROVE)
     ticket.refund_requested_at = clock.now()
     save_status(ticket, "refund_requested_at")
@@ -239,6 +253,8 @@ def record_finance_approval(*, ticket_id: int, actor, reason: str = "") -> Ticke
 def record_finance_send_back(*, ticket_id: int, actor, reason: str) -> Ticket:
     """Finance sends the ticket back to ops review with a reason ops sees (the buyer does not)."""
     ticket = lock_ticket(ticket_id)
+    check_can(ticket, EventKind.FINANCE_REJECT)
+    check_duty(ticket, actor, Duty.SEND_BACK)
     reason = clean_text(reason, field="reason", required=True)
     before = move(ticket, EventKind.FINANCE_REJECT)
     ticket.finance_rejection_reason = reason
@@ -252,6 +268,7 @@ def record_refund_succeeded(*, ticket_id: int, amount: Decimal, reference: str, 
     """The money reached the buyer: the ticket is done. Paid by the gateway (the system), or by a finance
     user outside it (``actor``, with why in ``note``)."""
     ticket = lock_ticket(ticket_id)
+    check_duty(ticket, actor, Duty.PAY)  # a payment by hand; the gateway (no actor) holds no duty
     before = move(ticket, EventKind.REFUND_SUCCEEDED)
     ticket.finished_at = clock.now()
     save_status(ticket, "finished_at")

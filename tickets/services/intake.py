@@ -40,10 +40,11 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
         wanted, lines_error = line_quantities(lines), None
     except DomainError as exc:  # reported only after the order, type, reason and description
         wanted, lines_error = [], exc
-    # One statement finds the order and locks the claimed lines, in primary-key order: two claims
-    # on the same units queue here. The order itself is read as it is (claims do not change it).
-    locked = _lock_order_lines(order_no, actor, [w.order_line_id for w in wanted])
-    order = locked[0].order if locked else _find_order(order_no, actor)
+    # The order is locked first (the house's lock order: order, then ticket, then refund): two claims on
+    # one order queue here, so each counts what the other claimed (units, and whether together they take
+    # the whole order and its shipping). Its lock guards its lines: every writer of a line holds it.
+    claimed_lines = _lock_order_read_lines(order_no, actor, [w.order_line_id for w in wanted])
+    order = claimed_lines[0].order if claimed_lines else _lock_order(order_no, actor)
     if order is None:
         _buyer_of(actor)  # a caller who is no buyer at all is refused as such
         raise NotFound(_("No such order."), field="order_no")
@@ -56,7 +57,7 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     description = clean_text(description, field="description", required=False, limit=MAX_TEXT)
     if lines_error is not None:
         raise lines_error
-    by_id = {line.line_id: line for line in locked}
+    by_id = {line.line_id: line for line in claimed_lines}
     requested = []
     for w in wanted:
         if w.order_line_id not in by_id:
@@ -138,19 +139,21 @@ def _buyer_of(actor) -> Buyer:
     return buyer
 
 
-def _lock_order_lines(order_no: str, actor, line_ids: list[str]) -> list[OrderLine]:
-    """The caller's order's lines named ``line_ids``, locked in primary-key order, with the order and
-    its buyer; [] when the caller has no such order, or it has none of these lines."""
-    if not line_ids or actor is None or not actor.is_authenticated:
-        return []
-    return list(OrderLine.objects.select_for_update(of=("self",)).select_related("order__buyer").filter(
-        order__order_no=order_no, order__buyer__user=actor, line_id__in=line_ids).order_by("pk"))
-
-
-def _find_order(order_no: str, actor) -> Order | None:
+def _lock_order(order_no: str, actor) -> Order | None:
+    """The caller's order, with its buyer, locked for the rest of the claim; None when there is none."""
     if actor is None or not actor.is_authenticated:
         return None
-    return Order.objects.select_related("buyer").filter(order_no=order_no, buyer__user=actor).first()
+    return (Order.objects.select_for_update(of=("self",)).select_related("buyer")
+            .filter(order_no=order_no, buyer__user=actor).first())
+
+
+def _lock_order_read_lines(order_no: str, actor, line_ids: list[str]) -> list[OrderLine]:
+    """The caller's order's lines named ``line_ids``, with the order (locked: FOR UPDATE OF the order alone)
+    and its buyer, in one statement; [] when the caller has no such order, or it has none of these lines."""
+    if not line_ids or actor is None or not actor.is_authenticated:
+        return []
+    return list(OrderLine.objects.select_for_update(of=("order",)).select_related("order__buyer").filter(
+        order__order_no=order_no, order__buyer__user=actor, line_id__in=line_ids).order_by("pk"))
 
 
 def next_ticket_id() -> int | None:

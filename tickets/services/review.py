@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aftersales import clock
@@ -11,12 +10,14 @@ from aftersales.errors import AmountAboveMaximum, FieldInvalid, InvalidTransitio
 from aftersales.inputs import clean_text
 from aftersales.money import ZERO, parse_amount
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group, require_role
+from aftersales.transactions import atomic_retrying
 from aftersales.vocabulary import TicketType
 from policies import services as policies
 from tickets.machine import check_can, lock_ticket, mark_replied, move, read_ticket, record_event, save_status
 from tickets.models import EventKind, Note, Ticket
 from tickets.services.amounts import compensation_cap, extras_available
 from tickets.services.doors import GoodsLine, claimed_lines
+from tickets.services.duties import Duty, check_duty
 
 MAX_TEXT = 2000
 
@@ -79,6 +80,7 @@ def preview_approval(*, ticket_id: int, actor, **choices) -> ApprovalTerms:
     require_role(actor, OPS)
     ticket = read_ticket(ticket_id)
     check_can(ticket, EventKind.APPROVE)
+    check_duty(ticket, actor, Duty.REVIEW)
     return _approval_terms(ticket, **_approval_choices(choices))
 
 
@@ -88,7 +90,7 @@ def _approval_choices(choices: dict) -> dict:
     return {key: choices.get(key, "" if key == "fee_reason" else None) for key in keys}
 
 
-@transaction.atomic
+@atomic_retrying
 def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = None, fee_reason: str = "",
                    refund_shipping: bool | None = None, refund_coupon: bool | None = None,
                    refund_virtual_currency: bool | None = None, return_address: str | None = None,
@@ -97,6 +99,7 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
     require_role(actor, OPS)
     ticket = lock_ticket(ticket_id)
     check_can(ticket, EventKind.APPROVE)
+    check_duty(ticket, actor, Duty.REVIEW)
     terms = _approval_terms(
         ticket, refund_amount=refund_amount, fee_reason=fee_reason, refund_shipping=refund_shipping,
         refund_coupon=refund_coupon, refund_virtual_currency=refund_virtual_currency,
@@ -137,11 +140,13 @@ def _choose(flag: bool | None, default_on: bool, available: Decimal) -> Decimal:
     return available if on else ZERO
 
 
-@transaction.atomic
+@atomic_retrying
 def reject_ticket(*, ticket_id: int, actor, reason: str) -> Ticket:
     """Ops rejects; the reason is required and the buyer sees it."""
     require_role(actor, OPS)
     ticket = lock_ticket(ticket_id)
+    check_can(ticket, EventKind.REJECT)
+    check_duty(ticket, actor, Duty.REVIEW)
     reason = clean_text(reason, field="reason", required=True)
     before = move(ticket, EventKind.REJECT)
     ticket.rejection_reason, ticket.reviewed_at, ticket.reviewer = reason, clock.now(), actor
@@ -168,16 +173,18 @@ def preview_compensation(*, ticket_id: int, actor, amount, note: str) -> Decimal
     require_role(actor, OPS)
     ticket = read_ticket(ticket_id)
     check_can(ticket, EventKind.COMPENSATE)
+    check_duty(ticket, actor, Duty.REVIEW)
     return _compensation_terms(ticket, amount=amount, note=note)[0]
 
 
-@transaction.atomic
+@atomic_retrying
 def compensate_ticket(*, ticket_id: int, actor, amount, note: str) -> Ticket:
     """Settle a pending claim with a partial refund; the buyer keeps the goods [004]. For items paid
     under the policy threshold the amount is capped at a share of what was paid (20% of 218 → 43.60)."""
     require_role(actor, OPS)
     ticket = lock_ticket(ticket_id)
     check_can(ticket, EventKind.COMPENSATE)
+    check_duty(ticket, actor, Duty.REVIEW)
     amount, note = _compensation_terms(ticket, amount=amount, note=note)
     _settle_with_compensation(ticket, actor=actor, amount=amount, note=note)
     return ticket
@@ -207,10 +214,11 @@ class ReshipTerms:
     compensation: Decimal | None
 
 
-def _reship_terms(ticket: Ticket, *, lines, note: str, compensation) -> ReshipTerms:
+def _reship_terms(ticket: Ticket, *, actor, lines, note: str, compensation) -> ReshipTerms:
     """The parts (units of the claimed lines, at most the claimed quantity) and, if given, the
     compensation beside them (capped as for compensation alone, and then a note is required)."""
     check_can(ticket, EventKind.RESHIP if compensation is None else EventKind.COMPENSATE)
+    check_duty(ticket, actor, Duty.REVIEW)
     parts = claimed_lines(ticket, lines, with_accepted=False)
     if compensation is None:
         return ReshipTerms(parts, clean_text(note, field="note", required=False, limit=MAX_TEXT), None)
@@ -221,10 +229,10 @@ def _reship_terms(ticket: Ticket, *, lines, note: str, compensation) -> ReshipTe
 def preview_reship(*, ticket_id: int, actor, lines, note: str = "", compensation=None) -> ReshipTerms:
     """What `reship_ticket` would do, changing nothing (the confirmation step when money moves too)."""
     require_role(actor, OPS)
-    return _reship_terms(read_ticket(ticket_id), lines=lines, note=note, compensation=compensation)
+    return _reship_terms(read_ticket(ticket_id), actor=actor, lines=lines, note=note, compensation=compensation)
 
 
-@transaction.atomic
+@atomic_retrying
 def reship_ticket(*, ticket_id: int, actor, lines, note: str = "", compensation=None) -> Ticket:
     """Send the missing or broken parts again (SPEC §5, §9): the warehouse gets an outbound request (it
     subscribes to RESHIP). Alone, the ticket waits for the parts to go out and the buyer to confirm them,
@@ -232,7 +240,7 @@ def reship_ticket(*, ticket_id: int, actor, lines, note: str = "", compensation=
     finance, and the parts go out on their own."""
     require_role(actor, OPS)
     ticket = lock_ticket(ticket_id)
-    terms = _reship_terms(ticket, lines=lines, note=note, compensation=compensation)
+    terms = _reship_terms(ticket, actor=actor, lines=lines, note=note, compensation=compensation)
     now = clock.now()
     changes = {"reship": [None, [[part.ticket_line.order_line.line_id, part.quantity] for part in terms.parts]]}
     if terms.compensation is not None:
@@ -255,7 +263,7 @@ def reship_ticket(*, ticket_id: int, actor, lines, note: str = "", compensation=
     return ticket
 
 
-@transaction.atomic
+@atomic_retrying
 def add_note(*, ticket_id: int, actor, text: str) -> Note:
     """Staff note, "problem + progress" (SPEC §9); internal, append-only."""
     require_role(actor, OPS, FINANCE, WAREHOUSE)
@@ -268,7 +276,7 @@ def add_note(*, ticket_id: int, actor, text: str) -> Note:
     return note
 
 
-@transaction.atomic
+@atomic_retrying
 def assign_ticket(*, ticket_id: int, actor, assignee) -> Ticket:
     """Ops takes a ticket (or gives it to a colleague): the queue's "mine" shows it. No state change; an
     internal timeline row says who has it now."""
@@ -288,7 +296,7 @@ def assign_ticket(*, ticket_id: int, actor, assignee) -> Ticket:
     return ticket
 
 
-@transaction.atomic
+@atomic_retrying
 def record_retention_attempt(*, ticket_id: int, actor, offer: str, kept: bool) -> Ticket:
     """The buyer asked to send the goods back; ops tried to keep the sale (an exchange, compensation) and
     records what was offered and how it ended (SPEC §9, seed 004). No state change: an internal timeline
@@ -297,6 +305,7 @@ def record_retention_attempt(*, ticket_id: int, actor, offer: str, kept: bool) -
     ticket = lock_ticket(ticket_id)
     if ticket.status != Ticket.Status.PENDING_REVIEW or not ticket.goods_come_back:
         raise InvalidTransition(_("A retention attempt is recorded on a return or exchange waiting for review."))
+    check_duty(ticket, actor, Duty.REVIEW)
     offer = clean_text(offer, field="offer", required=True, limit=MAX_TEXT)
     if not isinstance(kept, bool):
         raise FieldInvalid(_("Say whether the buyer keeps the goods."), field="kept")
