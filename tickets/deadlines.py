@@ -84,7 +84,7 @@ def _sweep(now: datetime, batch: int) -> Counter:
                 # Each ticket with its order (the house's lock order is order, then ticket; SKIP LOCKED never
                 # waits, so a ticket whose order another action holds is left for the next batch or run).
                 taken = list(due_now(now).exclude(pk__in=failed).order_by("next_deadline_at")
-                             .select_related("order").only("pk", "next_deadline_kind", "order__pk")
+                             .select_related("order").only("id", "next_deadline_kind", "order__id")
                              .select_for_update(skip_locked=True, of=("self", "order"))[:batch])
                 for ticket in taken:
                     _act(ticket.pk, ticket.next_deadline_kind, done, failed)

@@ -1,15 +1,17 @@
 """Ticket services: one function per business action, each the one door for its change.
 
-Every service runs in one transaction, locks the ticket row (and the order lines where quantities
-or money are counted, always in primary-key order), checks its guard, moves the state machine
-(`tickets.machine`, private to tickets) and writes a timeline event.
+Every service runs in one transaction, locks the ticket's order and then the ticket (the house's lock
+order on money: order, then ticket, then refund), checks its guard and who may act (`duties`: claimant,
+reviewer and payer are three people), moves the state machine (`tickets.machine`, private to tickets)
+and writes a timeline event.
 
 - `intake`: a buyer's claim (`submit_ticket`);
 - `review`: ops decisions and staff notes;
 - `buyer`: what the buyer does after submitting;
 - `system`: what deadlines do;
 - `doors`: what refunds and warehouse tell a ticket (money moved, goods arrived or left);
-- `amounts`: what a claim is worth (reads).
+- `amounts`: what a claim is worth (reads);
+- `duties`: separation of duties, the one rule.
 
 Parts downstream learn what happened to a ticket through `subscribe` (docs/design.md).
 """
