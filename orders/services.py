@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import FieldInvalid, FieldRequired
 from aftersales.money import MAX_AMOUNT, ZERO, allocate, parse_amount
+from aftersales.roles import ALL_ROLES, in_group
 from orders.claims import claimed_by_line
 from orders.models import Buyer, Order, OrderLine, Shop
 
@@ -216,7 +217,7 @@ def _upsert_buyer(data: dict) -> Buyer:
             user = User(username=data["account"])
             user.set_unusable_password()
             user.save()
-        elif user.is_staff or user.is_superuser:
+        elif user.is_staff or in_group(user, *ALL_ROLES):  # role users are group-only: not marked staff
             raise FieldInvalid(_("This account name belongs to a staff user."), field="buyer.account")
         return Buyer.objects.create(account=data["account"], user=user, level=data["level"], address=data["address"])
     if (buyer.level, buyer.address) != (data["level"], data["address"]):
