@@ -174,6 +174,29 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
+# JSON's own types, strictly: DRF also takes "2" and 2.0 for an integer, "yes", "on" and 1 for a boolean, and a
+# number for text. The message is DRF's own (translated by DRF), naming the field like any other.
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ErrorOutput(serializers.Serializer):
     code = serializers.CharField(help_text="machine-readable, e.g. invalid_transition")
     detail = serializers.CharField(help_text="for people")
