@@ -124,8 +124,8 @@ class CursorPagination(pagination.CursorPagination):
             return self.page_size
         size = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
         if not 1 <= size <= self.max_page_size:
-            raise FieldInvalid(_("A whole number from 1 to %(maximum)s.") % {"maximum": self.max_page_size},
-                               field=self.page_size_query_param)
+            raise FieldInvalid(_("A whole number from %(minimum)s to %(maximum)s.")
+                               % {"minimum": 1, "maximum": self.max_page_size}, field=self.page_size_query_param)
         return size
 
     def decode_cursor(self, request):
