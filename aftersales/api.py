@@ -1,15 +1,19 @@
 """API plumbing shared by every app: one error shape, role permissions, pagination, throttles."""
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from aftersales.errors import DomainError, FieldInvalid
+from aftersales.errors import DomainError, FieldInvalid, InvalidCursor
 from aftersales.roles import in_group, needs_role
 from aftersales.transactions import contended, contention_error
 
@@ -114,12 +118,56 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model  # the cursor's position is checked against the ordering field's type
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request):
+        # DRF falls back to the default for a page size it cannot read: say so instead (400 naming it).
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        size = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
+        if not 1 <= size <= self.max_page_size:
+            raise FieldInvalid(_("A whole number from %(minimum)s to %(maximum)s.")
+                               % {"minimum": 1, "maximum": self.max_page_size}, field=self.page_size_query_param)
+        return size
+
     def decode_cursor(self, request):
-        # A cursor that does not decode is bad input (400 naming it), not a missing object (DRF says 404).
+        # A cursor that does not decode is bad input (400 naming it), not a missing object (DRF says 404);
+        # so is a position that is not a value of the ordering field (DRF would hand it to the database).
         try:
-            return super().decode_cursor(request)
-        except exceptions.NotFound:
-            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+            cursor = super().decode_cursor(request)
+            if cursor is not None and cursor.position is not None:
+                cursor = cursor._replace(position=self._position(cursor.position))
+        except (exceptions.NotFound, DjangoValidationError, ValueError, TypeError, OverflowError):
+            raise InvalidCursor(_("Not a cursor this list gave out: start again from the first page."),
+                                field=self.cursor_query_param) from None
+        return cursor
+
+    def _position(self, position: str) -> str:
+        """The position as the ordering field's value, written as DRF writes the positions it gives out
+        (str of the value read back: times in UTC); raises for anything the database could not compare."""
+        name = self.ordering[0].lstrip("-")
+        field = self._model._meta.pk if name == "pk" else self._model._meta.get_field(name)
+        if "\x00" in position:
+            raise ValueError(position)
+        value = field.to_python(position)
+        if isinstance(value, dt.datetime):
+            if timezone.is_naive(value):
+                raise ValueError(position)
+            # In UTC: PostgreSQL refuses offsets beyond 15:59; a time off the calendar in UTC is OverflowError.
+            value = value.astimezone(dt.UTC)
+        elif isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError(position)
+        return str(value)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 class MoneyField(serializers.DecimalField):
@@ -129,6 +177,29 @@ class MoneyField(serializers.DecimalField):
         kwargs.setdefault("max_digits", 12)
         kwargs.setdefault("decimal_places", 2)
         super().__init__(**kwargs)
+
+
+# JSON's own types, strictly: DRF also takes "2" and 2.0 for an integer, "yes", "on" and 1 for a boolean, and a
+# number for text. The message is DRF's own (translated by DRF), naming the field like any other.
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class ErrorOutput(serializers.Serializer):

@@ -14,6 +14,12 @@ class FieldInvalid(DomainError):
     status, code = 400, "invalid"
 
 
+class InvalidCursor(DomainError):
+    """A list's ``cursor`` that the list did not give out: crafted, cut short, or from another list."""
+
+    status, code = 400, "invalid_cursor"
+
+
 class FieldRequired(DomainError):
     status, code = 400, "required"
 

@@ -2,12 +2,26 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.views import APIView
 
-from aftersales.api import InGroup, error_responses, validate
+from aftersales.api import (
+    InGroup,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    error_responses,
+    validate,
+)
 from aftersales.roles import WAREHOUSE
 from aftersales.vocabulary import InspectionRejection
-from tickets.api.serializers import LineQuantityInput, StaffTicketOutput
+from tickets.api.serializers import StaffTicketOutput
 from tickets.api.views import staff_detail, staff_ticket_id
 from warehouse import services
+
+
+class WarehouseLineInput(serializers.Serializer):
+    """Units of one order line (the shape of a claim's lines), in JSON's own types: "2" is not a quantity."""
+
+    order_line_id = StrictCharField(max_length=64)
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000)
 
 
 class InboundView(APIView):
@@ -16,17 +30,17 @@ class InboundView(APIView):
     permission_classes = [InGroup(WAREHOUSE)]
 
     class InboundInput(serializers.Serializer):
-        class InboundLine(LineQuantityInput):
-            accepted = serializers.BooleanField()
+        class InboundLine(WarehouseLineInput):
+            accepted = StrictBooleanField()
             reject_reason = serializers.ChoiceField(
                 choices=InspectionRejection.choices, required=False,
                 help_text="Why refused goods were refused (rejected lines; \"other\" when not given).")
-            note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+            note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
-        ticket_no = serializers.CharField(max_length=32)
+        ticket_no = StrictCharField(max_length=32)
         lines = InboundLine(many=True, allow_empty=False, max_length=200)
-        note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-        photo_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+        photo_ids = serializers.ListField(child=StrictIntegerField(min_value=1, max_value=2**31 - 1),
                                           required=False, default=list, max_length=12,
                                           help_text="Inspection photos uploaded by the clerk (POST /api/v1/uploads/).")
 
@@ -48,10 +62,10 @@ class OutboundView(APIView):
     permission_classes = [InGroup(WAREHOUSE)]
 
     class OutboundInput(serializers.Serializer):
-        ticket_no = serializers.CharField(max_length=32)
-        lines = LineQuantityInput(many=True, allow_empty=False, max_length=200)
-        courier = serializers.CharField(max_length=100)
-        tracking_no = serializers.CharField(max_length=100)
+        ticket_no = StrictCharField(max_length=32)
+        lines = WarehouseLineInput(many=True, allow_empty=False, max_length=200)
+        courier = StrictCharField(max_length=100)
+        tracking_no = StrictCharField(max_length=100)
 
     @extend_schema(operation_id="warehouse_outbound", tags=["warehouse"], request=OutboundInput,
                    responses={201: StaffTicketOutput, **error_responses(400, 403, 404, 409)})

@@ -5,7 +5,9 @@ import re
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 from rest_framework.test import APIClient
 
 from aftersales import clock
@@ -61,3 +63,22 @@ def test_each_demo_buyer_can_claim_at_once_and_the_printed_claim_goes_through():
     assert created.status_code == 201, created.json()
     ticket = Ticket.objects.get(ticket_no=created.json()["ticket_no"])
     assert (ticket.status, ticket.next_deadline_kind) == ("pending_review", "review")
+
+
+def test_finding11_service_user_is_not_is_staff():
+    """Role users are group-only (docs/design.md, "Roles by migration"): the service account never gets into
+    the admin site, ops gets in by its group; a demo database the older command marked staff is put right by
+    running the command again."""
+    users = get_user_model().objects
+    call_command("seed_demo", stdout=StringIO())
+    assert list(users.filter(is_staff=True).values_list("username", flat=True)) == ["admin"]
+    users.filter(username__in=["ops", "finance", "warehouse", "service"]).update(is_staff=True)  # the old seed
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert list(users.filter(is_staff=True).values_list("username", flat=True)) == ["admin"]
+    service, ops = Client(), Client()
+    service.force_login(users.get(username="service"))
+    ops.force_login(users.get(username="ops"))
+    assert service.get("/admin/").status_code == 302  # back to the login page
+    assert ops.get("/admin/").status_code == 200

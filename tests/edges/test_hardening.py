@@ -1,6 +1,7 @@
 """Hardening (issue #14): Redis down is survived, hostile JSON is a 400 in the API's one shape, every request
 carries an id, and /health/ready names what is down."""
 
+import base64
 import json
 
 import pytest
@@ -11,8 +12,9 @@ from rest_framework.test import APIClient
 from aftersales import clock
 from aftersales.tasks import WORKER_SEEN, heartbeat
 from aftersales.urls import server_error
+from demo.journeys import advance
 from tests.api_helpers import API
-from tests.factories import UserFactory, client_for, make_order
+from tests.factories import UserFactory, client_for, make_order, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +198,66 @@ def test_no_hostile_body_makes_any_endpoint_of_the_schema_fail_with_a_5xx(who, b
                     failures.append((method, url, content_type, body[:40], response.status_code))
                 elif not response["Content-Type"].startswith("application/json"):
                     failures.append((method, url, content_type, body[:40], response["Content-Type"]))
+
+    assert failures == []
+
+
+# Crafted query strings for every list (issue #19, finding 5): cursors whose position is not a time, sizes,
+# filter values of every type, NUL bytes, very long text, percent-encodings that are not UTF-8.
+def crafted_cursor(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+CRAFTED_CURSORS = [
+    *(crafted_cursor(text) for text in (
+        "p=2026", "p=\x00", "p=9999-99-99", "p=" + "9" * 40, "p=-1", "p=NaN", "p=2026-01-01", "p=%ff%fe",
+        "p=2026-01-01T00:00:00+99:00", "p=2026-01-01T00:00:00+20:00", "p=0001-01-01T00:00:00+14:00",
+        "p=9999-12-31T23:59:59-14:00", "p=" + "x" * 5000, "p=2026&p=2027", "r=1", "r=x", "r=" + "9" * 40, "o=-5",
+        "o=99999999999999999999", "o=1.5", "o=" + "9" * 5000, "p=2026-01-01T00:00:00Z&r=1&o=3")),
+    "", "=", "garbage", "cD0yMDI2", "cD0yMDI2===", "\x00", "é", "x" * 10_000,
+]
+CRAFTED_VALUES = ["", " ", "\x00", "a\x00b", "x" * 5000, "-1", "0", "1", "99999999999999999999", "1e999", "NaN",
+                  "1.5", "true", "maybe", "2026-13-45", "2026-01-01", "2026-01-01T00:00:00+99:00",
+                  "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "[]", "{}",
+                  "'; DROP TABLE tickets_ticket; --", "%", "\u202e", "\U0001f600", ["pending_review", "\x00"]]
+# Written into the query string as is: not UTF-8, a lone surrogate, an overlong NUL, a NUL, broken escapes.
+RAW_VALUES = ["%ff%fe", "%ed%a0%80", "%c0%80", "%00", "%", "%zz", "x%00y", "a&b=c"]
+# Who reaches which list; every GET list of the schema (a path without parameters) must be somebody's.
+LISTS = {"buyer": {"/api/v1/orders/", "/api/v1/reasons/", "/api/v1/tickets/"},
+         "ops": {"/api/v1/staff/tickets/"}, "warehouse": {"/api/v1/staff/tickets/"},
+         "finance": {"/api/v1/staff/tickets/", "/api/v1/finance/refunds/"}}
+
+
+@pytest.mark.parametrize("who", LISTS)
+def test_no_crafted_cursor_or_query_value_makes_any_list_of_the_schema_fail_with_a_5xx(who, buyer, staff):
+    """Each query parameter the schema declares for a list, and the cursor, gets every crafted value: the
+    answer is a page, or a 400 that names that parameter; never a 5xx."""
+    order = make_order(buyer=buyer, lines=(("general", "10.00", 1, None), ("general", "20.00", 1, None)))
+    submit(order, type="return_refund", reason_code="no_reason_7d", lines=[(0, 1)])
+    advance(submit(order, type="refund_only", reason_code="quality_issue", lines=[(1, 1)]), "awaiting_refund",
+            staff=staff)
+    client = client_for(buyer.user if who == "buyer" else staff[who])
+    client.raise_request_exception = False  # a 500 is a finding to list, not an exception
+    lists = {path: [p["name"] for p in ops["get"].get("parameters", []) if p["in"] == "query"]
+             for path, ops in schema()["paths"].items() if "get" in ops and "{" not in path}
+    assert set().union(*LISTS.values()) == set(lists) - {"/api/v1/ping/"}
+    failures = []
+
+    def check(path, param, value, response):
+        if response.status_code >= 500 or not response["Content-Type"].startswith("application/json"):
+            failures.append((path, param, repr(value)[:40], response.status_code))
+        elif response.status_code != 200 and (response.status_code not in (400, 404)  # 404: no such order_no
+                                              or set(response.json().get("fields", {})) != {param}):
+            failures.append((path, param, repr(value)[:40], response.status_code, response.json()))
+
+    for path in sorted(LISTS[who]):
+        first = client.get(path)
+        assert first.status_code == 200 and first.json(), (path, first.content)  # reached, and not empty
+        for param in lists[path]:
+            for value in CRAFTED_VALUES + (CRAFTED_CURSORS if param == "cursor" else []):
+                check(path, param, value, client.get(path, {param: value}))
+            for raw in RAW_VALUES:
+                check(path, param, raw, client.get(f"{path}?{param}={raw}"))
 
     assert failures == []
 

@@ -1,6 +1,7 @@
 """The API's plumbing as a buyer meets it (API.md, General): token auth, 401 for the anonymous and 403 for
 another role's endpoints, throttling, and answers in JSON (also for a path that does not exist)."""
 
+import base64
 import json
 
 import pytest
@@ -9,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from aftersales.throttles import UserBurstThrottle
+from demo.journeys import advance
 from tests.api_helpers import API
 from tests.factories import assert_error, client_for, make_order, submit
 
@@ -111,6 +113,46 @@ def test_a_buyer_may_not_use_staff_finance_warehouse_or_import_endpoints(buyer, 
     ticket.refresh_from_db()
     assert ticket.status == "pending_review"
     assert not ticket.notes.exists()
+
+
+# ------------------------------------------------------------------------------------ pagination
+
+
+def cursor_of(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+CRAFTED_CURSORS = ["cD0yMDI2", cursor_of("p=\x00"), cursor_of("p=9999-99-99"), cursor_of("p=" + "9" * 40),
+                   cursor_of("p=2026-01-01T00:00:00+99:00"), cursor_of("p=0001-01-01T00:00:00+14:00"),
+                   cursor_of("p=2026&r=1&o=2"), cursor_of("o=-5"), cursor_of("r=x")]
+
+
+@pytest.mark.parametrize(("role", "path"), [("buyer", "tickets/"), ("buyer", "orders/"), ("ops", "staff/tickets/"),
+                                            ("finance", "finance/refunds/")])
+def test_finding5_crafted_cursor_is_400_not_500(buyer, staff, role, path):
+    """A cursor holds a position of the list's ordering (a time): any other position is refused as the
+    cursor, before it reaches the database; the cursors the list gives out still page through it."""
+    for _ in range(2):
+        advance(submit(make_order(buyer=buyer), type="refund_only", reason_code="quality_issue"), "awaiting_refund",
+                staff=staff)
+    client = client_for(buyer.user if role == "buyer" else staff[role])
+    client.raise_request_exception = False  # a 500 is an answer to look at here, not an exception
+
+    for crafted in CRAFTED_CURSORS:
+        body = assert_error(client.get(f"{API}/{path}", {"cursor": crafted}), 400, "invalid_cursor", field="cursor")
+        assert set(body["fields"]) == {"cursor"}
+
+    first = client.get(f"{API}/{path}", {"page_size": 1}).json()
+    second = client.get(first["next"]).json()
+    back = client.get(second["previous"]).json()
+    assert len(first["results"]) == len(second["results"]) == 1 and first["results"] != second["results"]
+    assert back["results"] == first["results"] and back["previous"] is None
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "101", "x", "1.5", "9" * 5000, "\u0661"],
+                         ids=["zero", "negative", "above", "word", "fraction", "huge", "arabic-indic-one"])
+def test_a_page_size_outside_1_to_100_is_400_naming_it(alice, size):
+    assert_error(alice.get(f"{API}/tickets/", {"page_size": size}), 400, "invalid", field="page_size")
 
 
 # ------------------------------------------------------------------------------------ throttling

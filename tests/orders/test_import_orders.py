@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 
 from aftersales import clock
 from orders.models import Buyer, Order, OrderLine, Shop
-from tests.factories import submit
+from tests.factories import UserFactory, submit
 from tickets import services
 
 pytestmark = pytest.mark.django_db
@@ -300,6 +300,18 @@ def test_a_line_that_is_not_utf8_is_refused_and_the_rest_import(tmp_path):
 
 def test_an_account_of_a_staff_user_is_refused_as_a_buyer(tmp_path, ops_user):
     summary, refusals = run_import(write_jsonl(tmp_path / "o.jsonl", [record("SO1", account=ops_user.username)]))
+
+    assert summary == "0 created, 0 updated, 1 refused"
+    assert refusals[1].startswith(" (SO1): buyer.account: ")
+    assert not Buyer.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["ops", "finance", "warehouse", "service"])
+def test_an_account_of_a_role_user_not_marked_staff_is_refused_as_a_buyer(tmp_path, role):
+    """Role users are group-only (docs/design.md): their group, not is_staff, makes them staff."""
+    user = UserFactory(username=f"{role}-only", groups=[role])
+
+    summary, refusals = run_import(write_jsonl(tmp_path / "o.jsonl", [record("SO1", account=user.username)]))
 
     assert summary == "0 created, 0 updated, 1 refused"
     assert refusals[1].startswith(" (SO1): buyer.account: ")

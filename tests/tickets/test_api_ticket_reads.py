@@ -50,7 +50,7 @@ def test_my_tickets_cursor_pagination(buyer, alice):
         seen += [t["ticket_no"] for t in page["results"]]
 
     assert seen == [t.ticket_no for t in reversed(tickets)]  # newest first, each once
-    assert_error(alice.get(f"{API}/tickets/", {"cursor": "garbage"}), 400, "invalid", field="cursor")
+    assert_error(alice.get(f"{API}/tickets/", {"cursor": "garbage"}), 400, "invalid_cursor", field="cursor")
 
 
 def test_ticket_detail_shows_decisions_but_no_internal_notes_or_staff_names(buyer, alice, ops, staff):

@@ -86,3 +86,50 @@ def test_warehouse_outbound_ships_the_replacement(buyer, staff, warehouse):
     assert [(s["direction"], s["tracking_no"]) for s in data["shipments"]] == [
         ("return", f"SF{ticket.pk:010d}"), ("replacement", "SFR1")]
     assert_error(warehouse.post(f"{API}/warehouse/outbound/", body, format="json"), 409, "invalid_transition")
+
+
+def outbound_body(ticket, **line):
+    return {"ticket_no": ticket.ticket_no, "courier": "SF Express", "tracking_no": "SFR1",
+            "lines": [{"order_line_id": ticket.lines.get().order_line.line_id, "quantity": 2, **line}]}
+
+
+# Each warehouse input in a JSON type other than its own, as the rest of the API's strict fields refuse it.
+WRONG_TYPES = [
+    ("inbound", {"quantity": "2"}, {}, "lines.0.quantity"),
+    ("inbound", {"quantity": 2.0}, {}, "lines.0.quantity"),
+    ("inbound", {"quantity": True}, {}, "lines.0.quantity"),
+    ("inbound", {"accepted": "yes"}, {}, "lines.0.accepted"),
+    ("inbound", {"accepted": "true"}, {}, "lines.0.accepted"),
+    ("inbound", {"accepted": 1}, {}, "lines.0.accepted"),
+    ("inbound", {"order_line_id": 1}, {}, "lines.0.order_line_id"),
+    ("inbound", {"note": 5}, {}, "lines.0.note"),
+    ("inbound", {}, {"note": 5}, "note"),
+    ("inbound", {}, {"photo_ids": ["1"]}, "photo_ids.0"),
+    ("inbound", {}, {"ticket_no": 12345}, "ticket_no"),
+    ("outbound", {"quantity": "2"}, {}, "lines.0.quantity"),
+    ("outbound", {"order_line_id": 1}, {}, "lines.0.order_line_id"),
+    ("outbound", {}, {"courier": 12}, "courier"),
+    ("outbound", {}, {"tracking_no": 1234567890}, "tracking_no"),
+    ("outbound", {}, {"ticket_no": 12345}, "ticket_no"),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "line", "change", "field"), WRONG_TYPES,
+                         ids=[f"{e}-{f}={next(iter({**ln, **c}.values()))!r}" for e, ln, c, f in WRONG_TYPES])
+def test_finding11_warehouse_api_refuses_string_quantity_and_yes(buyer, staff, warehouse, endpoint, line, change,
+                                                                 field):
+    """Integers are JSON integers, booleans JSON booleans, text JSON strings: "2" or "yes" is a 400 naming the
+    field, and the goods are neither received nor shipped."""
+    if endpoint == "inbound":
+        ticket = advance(pending(buyer, type="return_refund"), "awaiting_return", staff=staff)
+        body, before = inbound_body(ticket, **line), "awaiting_return"
+    else:
+        ticket = advance(pending(buyer, type="exchange"), "awaiting_exchange", staff=staff)
+        body, before = outbound_body(ticket, **line), "awaiting_exchange"
+    events = ticket.events.count()
+
+    response = warehouse.post(f"{API}/warehouse/{endpoint}/", {**body, **change}, format="json")
+
+    assert_error(response, 400, "invalid", field=field)
+    assert status_of(ticket) == before
+    assert ticket.events.count() == events and not ticket.outbounds.exists()

@@ -199,6 +199,22 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class StrictBooleanField(forms.Field):
+    """true or false (1 or 0): django-filter reads any other word as "no filter" and lists everything."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        parsed = {"true": True, "1": True, "false": False, "0": False}.get(str(value).lower())
+        if parsed is None:
+            raise forms.ValidationError(_("Either true or false."), code="invalid")
+        return parsed
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class StaffTicketFilter(django_filters.FilterSet):
     ticket_no = django_filters.CharFilter()
     order_no = django_filters.CharFilter(field_name="order__order_no")
@@ -209,8 +225,8 @@ class StaffTicketFilter(django_filters.FilterSet):
     applied_to = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     ordered_from = UtcIsoDateTimeFilter(field_name="order__placed_at", lookup_expr="gte")
     ordered_to = UtcIsoDateTimeFilter(field_name="order__placed_at", lookup_expr="lt")
-    approved = django_filters.BooleanFilter(field_name="approved_at", lookup_expr="isnull", exclude=True,
-                                            label="approved by review")
+    approved = StrictBooleanFilter(field_name="approved_at", lookup_expr="isnull", exclude=True,
+                                   label="approved by review")
 
     class Meta:
         model = Ticket

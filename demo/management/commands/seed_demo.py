@@ -55,13 +55,18 @@ class Command(RecordedCommand):
         User = get_user_model()
         users = {}
         for username, group in STAFF:
-            user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True})
+            # Role users are group-only (docs/design.md, "Roles by migration"): the admin site lets ops,
+            # finance and warehouse in by their group, and the service account (integrations) not at all.
+            user, created = User.objects.get_or_create(username=username, defaults={"is_staff": group is None})
             if created:
                 user.set_password(PASSWORD)
                 user.is_superuser = group is None
                 user.save()
                 if group:
                     user.groups.add(Group.objects.get(name=group))  # the group's permissions are all it needs
+            elif group and user.is_staff:  # seeded by an older seed_demo, which marked every role user staff
+                user.is_staff = False
+                user.save(update_fields=["is_staff"])
             users[group or "admin"] = user
         return users
 
@@ -215,7 +220,8 @@ class Command(RecordedCommand):
         out("Language: the switcher at the top right of every admin page (English, 简体中文).")
         out(f"Staff logins (password for all: {PASSWORD}):")
         for username, group in STAFF:
-            out(f"  {username:<10} {'superuser' if group is None else 'role ' + group}")
+            role = "superuser" if group is None else f"role {group}"
+            out(f"  {username:<10} {role}{' (API only: order import)' if group == 'service' else ''}")
         out(f"Buyer logins (password {PASSWORD}; API tokens below):")
         for account, buyer in buyers.items():
             token, _ = Token.objects.get_or_create(user=buyer.user)
