@@ -9,10 +9,11 @@ class AftersalesConfig(AppConfig):
 
     def ready(self):
         # Without Redis, `runserver` runs the periodic tasks itself (aftersales.scheduler).
-        from aftersales import staff_admin
+        from aftersales import staff_admin, tokens
         from aftersales.scheduler import start_for_runserver
 
         staff_admin.register()  # the user list with "Unlock logins" (staff logins, issue #14)
+        tokens.connect_revocation()  # a password or two-factor change revokes the user's API tokens
         start_for_runserver()
 
 

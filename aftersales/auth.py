@@ -1,10 +1,13 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from aftersales import two_factor
+from aftersales import tokens, two_factor
 from aftersales.api import error_responses
 from aftersales.errors import LockedOut
 from aftersales.lockout import locked_out_message
@@ -12,27 +15,35 @@ from aftersales.parsers import JsonParser
 from aftersales.throttles import IPBurstThrottle, LoginThrottle
 
 
-class TokenView(ObtainAuthToken):
-    """POST {"username", "password"} → {"token"}; send it as `Authorization: Token <token>`.
+class TokenView(APIView):
+    """POST {"username", "password"} → {"token", "expiry"}; send it as `Authorization: Token <token>`.
 
     The password is checked through the same lockout as the admin's login (aftersales.lockout), and who
-    has set up two-factor also sends the app's code as `otp` (aftersales.two_factor)."""
+    has set up two-factor also sends the app's code as `otp` (aftersales.two_factor). Each login gets a
+    new token (aftersales.tokens: only its hash is kept, so an earlier one cannot be shown again)."""
 
-    throttle_classes = [LoginThrottle, IPBurstThrottle]  # DRF leaves this view unthrottled
-    parser_classes = [JsonParser]  # DRF's view also takes forms; API.md speaks JSON
+    permission_classes = []
+    throttle_classes = [LoginThrottle, IPBurstThrottle]
+    parser_classes = [JsonParser]  # API.md speaks JSON
+    renderer_classes = [JSONRenderer]
+    serializer_class = AuthTokenSerializer  # username and password, through authenticate()
 
     @extend_schema(operation_id="obtain_token", tags=["auth"], auth=[],
                    request=inline_serializer("TokenInput", {
                        "username": serializers.CharField(), "password": serializers.CharField(),
                        "otp": serializers.CharField(required=False, help_text="the authenticator app's code, for"
                                                     " accounts with two-factor login")}),
-                   responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()}),
+                   responses={200: inline_serializer("TokenOutput", {
+                       "token": serializers.CharField(),
+                       "expiry": serializers.DateTimeField(allow_null=True, help_text=(
+                           "when the token lapses if unused from now on (staff: each use pushes it out by"
+                           " STAFF_TOKEN_IDLE_DAYS); null: never"))}),
                               **error_responses(400, 403)},
                    description="Rate-limited per address and account name (429). Too many wrong passwords lock the"
                                " login (429, `locked_out`). With two-factor login `otp` is required (400 naming it);"
                                " an account that must set it up first gets 403 `two_factor_setup_required`.")
     def post(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        serializer = self.serializer_class(data=request.data, context={"request": request})
         if not serializer.is_valid():
             # The lockout backend refused the password unchecked, or this failure was the one that locked.
             if getattr(request, "axes_locked_out", False):
@@ -40,5 +51,17 @@ class TokenView(ObtainAuthToken):
             raise serializers.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         two_factor.check_api_login(user, request.data.get("otp"))
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, secret = tokens.issue_token(user)
+        expiry = serializers.DateTimeField().to_representation(token.expiry) if token.expiry else None
+        return Response({"token": secret, "expiry": expiry})
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The schema's word for aftersales.authentication (here: drf-spectacular's plumbing imports DRF's
+    views, which that module must not)."""
+
+    target_class = "aftersales.authentication.RecordedTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")

@@ -31,7 +31,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # DRF's own tokens are no longer used (knox's are, aftersales.tokens): the app stays installed only so
+    # the migration that moved its tokens to knox (aftersales 0006) can read its table; its admin is removed.
     "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "rangefilter",
     "drf_spectacular",
@@ -143,6 +146,15 @@ AXES_VERBOSE = False
 # and superusers must (the demo leaves it off). Who has set it up must give a code at each login.
 STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
 OTP_TOTP_ISSUER = "After-sales back office"
+# API tokens (django-rest-knox, aftersales.tokens): the database keeps only their hashes. A staff member's
+# token lapses after STAFF_TOKEN_IDLE_DAYS unused (each use pushes its expiry out); a buyer's never lapses.
+# A user's tokens are revoked when their password or their two-factor device changes.
+STAFF_TOKEN_IDLE_DAYS = env.int("STAFF_TOKEN_IDLE_DAYS", default=30)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=STAFF_TOKEN_IDLE_DAYS),  # a staff token's; buyers' are issued without
+    "AUTH_HEADER_PREFIX": "Token",  # API.md: `Authorization: Token <token>`
+    "MIN_REFRESH_INTERVAL": 60,  # a used staff token's new expiry is written at most once a minute
+}
 # ---- end of staff logins --------------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en"

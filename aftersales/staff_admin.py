@@ -1,10 +1,13 @@
-"""The user list, with the administrator's way out of a lockout: "Unlock logins" (aftersales.lockout)."""
+"""The user list, with the administrator's way out of a lockout: "Unlock logins" (aftersales.lockout); the
+API tokens, listed and revocable."""
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from knox.models import AuthToken
+from rest_framework.authtoken.models import TokenProxy
 
 from aftersales import lockout
 
@@ -27,9 +30,31 @@ class BackOfficeUserAdmin(UserAdmin):
         return lockout.can_unlock(request.user)
 
 
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Who holds API tokens, since when, until when: deleting one revokes it. None is made here (knox's
+    own page would, with any expiry): tokens come from the token endpoint and `issue_token`, which give
+    staff their idle expiry (aftersales.tokens)."""
+
+    list_display = ["user", "created", "expiry"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    ordering = ["-created"]
+    fields = ["user", "created", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 def register() -> None:
     """Called once the admin has found every app's admin module (aftersales.apps): Django's own user
-    admin is then replaced by this one."""
-    if admin.site.is_registered(User):
-        admin.site.unregister(User)
-    admin.site.register(User, BackOfficeUserAdmin)
+    admin is then replaced by this one, knox's token admin by ApiTokenAdmin, and DRF's tokens (no longer
+    used) leave the admin."""
+    for model, model_admin in ((User, BackOfficeUserAdmin), (AuthToken, ApiTokenAdmin), (TokenProxy, None)):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        if model_admin is not None:
+            admin.site.register(model, model_admin)

@@ -121,6 +121,15 @@ def check_api_login(user, code) -> None:
                                        " with a browser."))
 
 
+def check_api_token(user) -> None:
+    """A token is no way around two-factor either, whatever its age: who must set it up and has not is
+    refused at every endpoint (aftersales.authentication). A token issued before a device was set up was
+    revoked then (aftersales.tokens), so a live token of a user with a device was issued for a code."""
+    if required_for(user) and not has_device(user):
+        raise TwoFactorSetupRequired(_("This account must set up two-factor first: log in to the back office"
+                                       " with a browser."))
+
+
 def pending_device(user) -> TOTPDevice:
     """The authenticator app being set up: the same secret until it is confirmed (reloading the page
     does not invalidate what was scanned)."""

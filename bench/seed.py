@@ -34,8 +34,8 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
+from aftersales.tokens import issue_token  # noqa: E402
 from orders.models import Buyer, Order, OrderLine, Shop  # noqa: E402
 from orders.services import import_order  # noqa: E402
 from reasons.models import Reason  # noqa: E402
@@ -104,7 +104,7 @@ def main() -> None:
             for o in orders for k in range(1, LINES_PER_ORDER + 1)], batch_size=2000)
     timings["bulk_orders_s"] = round(time.perf_counter() - started, 2)
 
-    tokens = {buyer.pk: Token.objects.get_or_create(user=buyer.user)[0].key for buyer in buyers}
+    tokens = {buyer.pk: issue_token(buyer.user)[1] for buyer in buyers}  # a new one each run (hashed)
     reason = Reason.objects.get(code=REASON_CODE)
 
     # Existing tickets: round-robin over the buyers, line 1 of their first orders.

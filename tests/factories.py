@@ -157,12 +157,13 @@ PNG_1PX = bytes.fromhex(
 
 def client_for(user):
     """An API client that sends ``user``'s token (anonymous when ``user`` is None)."""
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from aftersales.tokens import issue_token
 
     client = APIClient()
     if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)[1]}")
     return client
 
 

@@ -15,7 +15,6 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -27,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from aftersales.tokens import issue_token
 from demo.journeys import advance
 from tests.factories import UserFactory, make_order, make_upload, submit
 
@@ -184,7 +184,7 @@ STAFF_PREFIXES = ("/api/v1/staff/", "/api/v1/finance/", "/api/v1/warehouse/", "/
 
 
 def test_schemathesis_as_a_buyer(buyer, world, keep_the_test_connection):
-    token = Token.objects.create(user=buyer.user).key
+    token = issue_token(buyer.user)[1]
     real = {"order_no": world["order"].order_no, "ticket_no": world["ticket"].ticket_no}
 
     failures, seen = fuzz(load_schemas(), token, real)
@@ -203,7 +203,7 @@ def test_schemathesis_as_a_buyer(buyer, world, keep_the_test_connection):
 
 def test_schemathesis_as_staff(buyer, world, keep_the_test_connection):
     root = UserFactory(username="fuzz-admin", is_superuser=True, is_staff=True)
-    token = Token.objects.create(user=root).key
+    token = issue_token(root)[1]
 
     failures, seen = fuzz(load_schemas(), token, {"ticket_no": world["ticket"].ticket_no},
                           prefixes=STAFF_PREFIXES)

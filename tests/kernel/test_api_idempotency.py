@@ -10,12 +10,12 @@ import threading
 import pytest
 from django.db import connection
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from aftersales import clock
 from aftersales.models import IdempotencyKey
 from aftersales.tasks import purge_idempotency_keys
+from aftersales.tokens import issue_token
 from orders.models import Order
 from tests.factories import BuyerFactory, make_order, reason
 from tickets.models import Ticket, Upload
@@ -25,7 +25,7 @@ URL = f"{API}/tickets/"
 
 
 def token_of(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return issue_token(user)[1]
 
 
 def client_with(token: str) -> APIClient:

@@ -15,9 +15,8 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from PIL import Image
-from rest_framework.authtoken.models import Token
 
-from aftersales import clock
+from aftersales import clock, tokens
 from aftersales.management.base import RecordedCommand
 from demo import journeys
 from orders.models import Order, Shop
@@ -223,14 +222,17 @@ class Command(RecordedCommand):
             role = "superuser" if group is None else f"role {group}"
             out(f"  {username:<10} {role}{' (API only: order import)' if group == 'service' else ''}")
         out(f"Buyer logins (password {PASSWORD}; API tokens below):")
+        secrets = {}
         for account, buyer in buyers.items():
-            token, _ = Token.objects.get_or_create(user=buyer.user)
-            out(f"  {account:<10} Authorization: Token {token.key}")
-        self._print_try_it(buyers["alice"])
+            # Only a token's hash is kept, so an earlier run's token cannot be printed again: each run revokes
+            # the demo buyer's earlier tokens and prints a fresh one, which works.
+            tokens.revoke_tokens(buyer.user.pk)
+            secrets[account] = tokens.issue_token(buyer.user)[1]
+            out(f"  {account:<10} Authorization: Token {secrets[account]}")
+        self._print_try_it(secrets["alice"])
 
-    def _print_try_it(self, buyer) -> None:
+    def _print_try_it(self, token: str) -> None:
         """A claim a newcomer can paste: alice returns yesterday's teapot for no reason (7-day window)."""
-        token, _ = Token.objects.get_or_create(user=buyer.user)
         order_no = "CLAIM-HOME-ALICE"
         body = json.dumps({"order_no": order_no, "type": "return_refund",
                            "reason_id": Reason.objects.get(code="no_reason_7d").pk, "description": "Too big for us.",
@@ -238,7 +240,7 @@ class Command(RecordedCommand):
         out = self.stdout.write
         out("")
         out("Try a claim as alice (what she may claim, then the claim; it appears at the top of the ops queue):")
-        out(f"  curl -H 'Authorization: Token {token.key}' http://127.0.0.1:8000/api/v1/orders/{order_no}/eligibility/")
-        out(f"  curl -H 'Authorization: Token {token.key}' -H 'Content-Type: application/json' "
+        out(f"  curl -H 'Authorization: Token {token}' http://127.0.0.1:8000/api/v1/orders/{order_no}/eligibility/")
+        out(f"  curl -H 'Authorization: Token {token}' -H 'Content-Type: application/json' "
             f"-d '{body}' http://127.0.0.1:8000/api/v1/tickets/")
         out("Then log in as ops, open the ticket at the top of the queue and decide.")
