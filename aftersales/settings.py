@@ -1,7 +1,7 @@
 """Settings, all from the environment (django-environ).
 
 Embedded default: SQLite and no Redis (Celery tasks run in-process after commit).
-DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
+DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis; MIGRATE_DATABASE_URL names the owner migrations run as.
 """
 
 from datetime import timedelta
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.logs import logging_config
@@ -106,6 +107,17 @@ if IS_POSTGRES:
     # Named after the database, so runs against different DATABASE_URLs never share a test database.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME",
                                                            default=f"test_{DATABASES['default']['NAME']}")
+# Two roles (README "Database roles", aftersales.db_roles): the app connects as DATABASE_URL's user, which owns
+# nothing and only reads and writes rows; `manage.py migrate` connects as MIGRATE_DATABASE_URL's user, the
+# owner of the tables and their triggers, and grants the runtime role its rights. Unset: one user does both.
+# Only the user and password are taken from it: the database is DATABASE_URL's (the test run's own, in tests).
+DATABASE_OWNER = None
+if env.str("MIGRATE_DATABASE_URL", default=""):
+    _owner = environ.Env.db_url_config(env.str("MIGRATE_DATABASE_URL"))
+    if any(_owner.get(key) != DATABASES["default"].get(key) for key in ("ENGINE", "NAME", "HOST", "PORT")):
+        raise ImproperlyConfigured("MIGRATE_DATABASE_URL must name the same database as DATABASE_URL (the same "
+                                   "host, port and name), as its owner.")
+    DATABASE_OWNER = {"USER": _owner["USER"], "PASSWORD": _owner.get("PASSWORD") or ""}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

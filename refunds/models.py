@@ -99,7 +99,9 @@ class RefundQueueTicket(Ticket):
 
 class RefundLine(models.Model):
     """The goods part of a refund, per order line: what goes against the line's cap
-    (``OrderLine.refunded_amount``) when the refund succeeds. Written with the refund, never changed."""
+    (``OrderLine.refunded_amount``) when the refund succeeds. Written with the refund, never changed: the app
+    refuses edits and deletes, and so do PostgreSQL triggers (append-only; no history table: a row that never
+    changes is its own history). Refunds are never deleted, so neither are their lines by cascade."""
 
     refund = models.ForeignKey(Refund, verbose_name=_("refund"), on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
@@ -114,9 +116,18 @@ class RefundLine(models.Model):
             models.CheckConstraint(condition=Q(amount__gte=0), name="refund_line_amount_gte_0"),
             models.UniqueConstraint(fields=["refund", "order_line"], name="one_refund_line_per_order_line"),
         ]
+        triggers = append_only("refund_line_append_only")
 
     def __str__(self) -> str:
         return f"{self.amount} for line {self.order_line_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RuntimeError("Refund lines are written with their refund and cannot be edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Refund lines are written with their refund and cannot be deleted.")
 
 
 class RefundAttempt(models.Model):

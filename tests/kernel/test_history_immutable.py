@@ -124,3 +124,124 @@ def test_the_ticket_page_shows_its_history_in_words_with_who(buyer, staff):
     assert "ops1 · changed" in html and "status: pending review → awaiting refund" in html
     assert "reviewer: — → ops1" in html  # a related row by its name, not its id
     assert "raw SQL (no request, no task) · changed" in html and "fee reason: — → typed in psql" in html
+
+
+# ---- Issue #19, finding 6: who made a change, the refund lines and the logs cannot be rewritten either ----------
+
+LOGS = ["pghistory_context", "refunds_refundline", "django_admin_log", "axes_accesslog"]
+
+
+def logs_filled(buyer, staff) -> None:
+    """A row in each of LOGS: a claim paid back, approved through the API (a context: who), a change in the
+    admin (its log), a login (the access log)."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.test import Client
+
+    ticket = pending(buyer)
+    client_for(staff["ops"]).post(f"{API}/staff/tickets/{ticket.ticket_no}/approve/", {}, format="json")
+    journeys.finance_approve(ticket, staff)
+    LogEntry.objects.log_actions(user_id=staff["ops"].pk, queryset=[ticket], action_flag=CHANGE,
+                                 change_message="looked", single_object=True)
+    assert Client(REMOTE_ADDR="203.0.113.7").post("/admin/login/", {"username": "ops1", "password": "pass-1234",
+                                                                    "next": "/admin/"}).status_code == 302
+    assert all(rows(table) for table in LOGS)
+
+
+@pytest.mark.parametrize("table", LOGS)
+def test_finding6_who_made_a_change_the_refund_lines_and_the_logs_refuse_update_delete_and_truncate(
+        table, buyer, staff):
+    logs_filled(buyer, staff)
+    before = rows(table)
+
+    assert refused(f"UPDATE {table} SET id = id")  # noqa: S608 -- table names from the list above
+    assert refused(f"DELETE FROM {table}")  # noqa: S608
+    assert refused(f"TRUNCATE {table} CASCADE")
+    assert rows(table) == before
+
+
+def test_finding6_a_logout_sets_the_login_rows_logout_time_once_and_nothing_else_changes(staff):
+    from axes.models import AccessLog
+    from django.test import Client
+
+    browser = Client(REMOTE_ADDR="203.0.113.7")
+    browser.post("/admin/login/", {"username": "ops1", "password": "pass-1234", "next": "/admin/"})
+    login = AccessLog.objects.get(username="ops1")
+    assert login.logout_time is None
+
+    assert browser.post("/admin/logout/").status_code == 200  # axes sets the logout time: let through
+
+    login.refresh_from_db()
+    assert login.logout_time is not None
+    assert refused(f"UPDATE axes_accesslog SET logout_time = now() WHERE id = {login.pk}")  # a second time
+    assert refused(f"UPDATE axes_accesslog SET username = 'someone' WHERE id = {login.pk}")
+    with connection.cursor() as cursor:  # a row still open: its logout time, and nothing with it
+        cursor.execute("INSERT INTO axes_accesslog (user_agent, ip_address, username, http_accept, path_info,"
+                       " attempt_time, session_hash) VALUES ('', '203.0.113.7', 'ops1', '', '/admin/login/', now(), '')"
+                       " RETURNING id")
+        open_row = cursor.fetchone()[0]
+    assert refused(f"UPDATE axes_accesslog SET logout_time = now(), ip_address = '198.51.100.1' WHERE id = {open_row}")
+    assert not refused(f"UPDATE axes_accesslog SET logout_time = now() WHERE id = {open_row}")
+
+
+def test_finding6_naming_a_trigger_in_pgtrigger_ignore_skips_nothing(buyer, staff):
+    """pgtrigger would skip the triggers a session names in `pgtrigger.ignore`, a setting any role may set:
+    after migrate, no trigger is skipped, the history's guards and its recording alike."""
+    ticket = journeys.advance(pending(buyer, type="return_refund"), Ticket.Status.AWAITING_RETURN, staff=staff)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT array_agg(tgname::text) FROM pg_trigger WHERE tgname LIKE 'pgtrigger_%%'")
+        every_trigger = cursor.fetchone()[0]
+    history = ticket.history.count()
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(every_trigger) + "}"])
+        assert refused("UPDATE tickets_tickethistory SET pgh_label = 'rewritten'")
+        assert refused("DELETE FROM tickets_timelineevent")
+        cursor.execute("UPDATE tickets_ticket SET fee_reason = 'unseen?' WHERE id = %s", [ticket.pk])
+
+    assert ticket.history.count() == history + 1
+
+
+def test_finding6_a_user_with_entries_in_the_admins_log_is_kept_and_the_delete_page_says_why(staff):
+    """Deleting a user would delete their admin log entries, which the database refuses: the admin lists
+    them as what protects the user, instead of failing."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    LogEntry.objects.log_actions(user_id=staff["ops"].pk, queryset=[staff["finance"]], action_flag=CHANGE,
+                                 change_message="renamed", single_object=True)
+    admin = Client()
+    admin.force_login(boss)
+
+    page = admin.post(reverse("admin:auth_user_delete", args=[staff["ops"].pk]), {"post": "yes"})
+    bulk = admin.post(reverse("admin:auth_user_changelist"),
+                      {"action": "delete_selected", "_selected_action": [staff["ops"].pk], "post": "yes"})
+
+    assert page.status_code == bulk.status_code == 200
+    assert "protected related objects" in page.content.decode() and "Log entry: Changed" in page.content.decode()
+    assert "protected related objects" in bulk.content.decode()
+    assert get_user_model().objects.filter(pk=staff["ops"].pk).exists()
+
+
+def test_finding6_the_login_log_is_read_in_the_admin_and_never_deleted_there(staff):
+    from axes.models import AccessLog
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    Client(REMOTE_ADDR="203.0.113.7").post("/admin/login/", {"username": "ops1", "password": "pass-1234"})
+    login = AccessLog.objects.get(username="ops1")
+    admin = Client()
+    admin.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+
+    listing = admin.get(reverse("admin:axes_accesslog_changelist"))
+    delete = admin.post(reverse("admin:axes_accesslog_delete", args=[login.pk]), {"post": "yes"})
+
+    assert listing.status_code == 200 and 'value="delete_selected"' not in listing.content.decode()
+    assert delete.status_code == 403
+    assert AccessLog.objects.filter(pk=login.pk).exists()

@@ -132,8 +132,13 @@ def test_the_migration_backfills_parts_and_refunded_amounts_of_earlier_refunds(b
     waiting = journeys.advance(submit(make_order(buyer=buyer), type="refund_only"), "awaiting_refund", staff=staff)
     refunds.finance_approve_ticket(ticket_id=waiting.pk, actor=staff["finance"])
     expected = {r.pk: (r.shipping, list(r.lines.values_list("order_line_id", "amount"))) for r in Refund.objects.all()}
-    # As before the parts existed:
+    # As before the parts existed. The lines are append-only: the suite's user (a superuser) switches the
+    # triggers off for the delete, within the test's transaction.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
     RefundLine.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = origin")
     Refund.objects.update(shipping=0, coupon=0, virtual_currency=0, dispatched_at=None)
     order.lines.update(refunded_amount=0)
 

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("orders", "0006_order_refunded_parts"),
-        ("refunds", "0011_history_append_only"),
+        ("refunds", "0012_refund_line_append_only"),
     ]
 
     operations = [migrations.RunPython(count, migrations.RunPython.noop)]
