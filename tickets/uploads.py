@@ -4,7 +4,7 @@ size- and pixel-limited, stored through the default storage (swappable).
 Decoding costs time and memory in proportion to the pixels, so both are bounded: a JPEG is decoded in
 draft mode, at the smallest of 1/2, 1/4 or 1/8 of its size that keeps both sides at least DRAFT_SIDE
 (a 40 Mpx phone photo reads as 10 Mpx); formats without a draft mode (PNG, WebP) are refused above
-UPLOAD_MAX_PIXELS_LOSSLESS (8 Mi pixels: decoding and re-encoding them is what costs, issue #19); every
+UPLOAD_MAX_PIXELS_LOSSLESS (6 Mi pixels: decoding and re-encoding them is what costs, issue #19); every
 photo is stored at most LONG_SIDE pixels on its long side, more than a reviewer's screen shows, in its own
 mode where the format holds it (a 1-bit scan stays 1-bit). A buyer's photos of the last 24 hours may take
 at most the policy ``upload_quota_mb_per_day`` as stored. Figures: bench/uploads.py."""

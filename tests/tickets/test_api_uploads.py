@@ -389,17 +389,17 @@ def test_finding10_two_uploads_at_once_do_not_both_fit_into_the_last_megabytes(b
 
 
 @pytest.mark.parametrize(("fmt", "options"), [("PNG", {}), ("WEBP", {"lossless": True})])
-def test_finding10_a_lossless_image_over_8_mi_pixels_is_refused_naming_the_field_and_one_at_it_accepted(
+def test_finding10_a_lossless_image_over_6_mi_pixels_is_refused_naming_the_field_and_one_at_it_accepted(
         alice, fmt, options):
-    over = upload(alice, image_bytes(fmt, size=(4096, 2049), **options), "screen.png")
+    over = upload(alice, image_bytes(fmt, size=(4096, 1537), **options), "screen.png")
 
     assert_file_refused(over)
     assert over.json()["detail"] == (
-        "A PNG or WebP image may have at most 8,388,608 pixels (about 8.4 megapixels); this one has 8,392,704 "
-        "(4096 × 2049). Send it smaller, or as a JPEG (up to about 40 megapixels).")
-    at_the_limit = upload(alice, image_bytes(fmt, size=(4096, 2048), **options), "screen.png")
+        "A PNG or WebP image may have at most 6,291,456 pixels (about 6.3 megapixels); this one has 6,295,552 "
+        "(4096 × 1537). Send it smaller, or as a JPEG (up to about 40 megapixels).")
+    at_the_limit = upload(alice, image_bytes(fmt, size=(4096, 1536), **options), "screen.png")
     assert at_the_limit.status_code == 201, at_the_limit.content
-    assert (at_the_limit.json()["width"], at_the_limit.json()["height"]) == (4096, 2048)
+    assert (at_the_limit.json()["width"], at_the_limit.json()["height"]) == (4096, 1536)
 
 
 def test_finding10_a_1_bit_png_is_stored_1_bit_and_no_larger_than_it_came(alice):
