@@ -38,7 +38,7 @@ def store_upload(*, actor, file) -> Upload:
     """Checks, re-encodes and stores one photo of ``actor``. Raises FieldRequired or FieldInvalid (400, field
     ``file``) for anything that is not an acceptable image, and UploadQuotaExceeded (429) when a buyer's
     photos of the last 24 hours would take more than the policy ``upload_quota_mb_per_day``; nothing is stored
-    then. The decoding runs outside any transaction: no lock is held while the pixels are worked on."""
+    then. Its own transaction (and the buyer's row lock) begins after the pixels are worked on, not before."""
     if file is None:
         raise FieldRequired(_("Send the image as multipart field 'file'."), field="file")
     if file.size > settings.UPLOAD_MAX_BYTES:
