@@ -70,6 +70,13 @@ class IdempotencyKeyReused(DomainError):
     status, code = 422, "idempotency_key_reused"
 
 
+class UploadQuotaExceeded(DomainError):
+    """A buyer's photos of the last 24 hours already take the policy's megabytes (tickets.uploads). 429, not 413:
+    the request is not too large, the buyer has sent enough for now, and the quota refills by itself."""
+
+    status, code = 429, "upload_quota_exceeded"
+
+
 class LockedOut(DomainError):
     """Too many failed logins for this account at this address, or from this address (aftersales.lockout)."""
 

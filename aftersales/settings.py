@@ -193,8 +193,10 @@ STORAGES = {
 # Uploads: claim photos. Checked by decoding, re-encoded, size and pixel limits.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=8 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)  # JPEG: decoded in draft mode
-# PNG and WebP have no draft mode: every pixel is decoded, so fewer are accepted (4096 × 4096).
-UPLOAD_MAX_PIXELS_LOSSLESS = env.int("UPLOAD_MAX_PIXELS_LOSSLESS", default=16_777_216)
+# PNG and WebP have no draft mode: every pixel is decoded and re-encoded, so fewer are accepted: 6 Mi pixels (3072 ×
+# 2048: every phone's screenshot fits, a 4K desktop's does not). Three at once within 1 s and 300 MB (WebP decoding
+# holds three copies of the pixels): bench/uploads.py, docs/benchmarks.md.
+UPLOAD_MAX_PIXELS_LOSSLESS = env.int("UPLOAD_MAX_PIXELS_LOSSLESS", default=6_291_456)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/admin_list.py [--small 10000] [--large 1000000] [--runs 7]
 
-1. Drops and recreates a scratch PostgreSQL database (``aftersales_bench_admin`` on BENCH_PG_URL, default
-   postgres://postgres@127.0.0.1:5432/postgres) and migrates it.
+1. Creates a scratch PostgreSQL database (``aftersales_bench_admin_<pid>``, this run's own, on
+   BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres) and migrates it.
 2. Loads ``--small`` tickets with ``manage.py seed_bulk``, measures, loads up to ``--large``, measures again.
 3. Measures in-process through Django's test client as a user of the ops group, DEBUG off: for each page,
    two warm-up requests, then ``--runs`` timed ones; prints the median time and the number of SQL queries.
@@ -14,6 +14,7 @@
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 from api import drop_database as drop  # bench/api.py: the same scratch-database handling
-from api import pg_urls
+from api import pg_urls, scratch_name
 from api import recreate_database as recreate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,9 +70,12 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--db-name", default="aftersales_bench_admin")
+    parser.add_argument("--db-name", default=None, help="default: aftersales_bench_admin_<pid>, this run's own")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
+    args.db_name = args.db_name or scratch_name("aftersales_bench_admin")
+    # A plain `kill` cleans up too: SIGTERM unwinds through the finally below, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     admin_url, db_url = pg_urls(args.db_name)
     recreate(admin_url, args.db_name)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/api.py [--duration 10] [--warmup 2] [--clients 8] [--with-idempotency]
 
 What it does (see docs/benchmarks.md):
-1. drops and recreates a scratch PostgreSQL database (``aftersales_bench``), migrates it and loads
+1. creates a scratch PostgreSQL database of its own (``aftersales_bench_<pid>``), migrates it and loads
    orders, tickets and API tokens with bench/seed.py (a Django script run as a subprocess);
 2. starts the app under gunicorn with gunicorn.conf.py (sync workers, 2 x cores + 1 unless --workers;
    DEBUG off, throttles set out of the way);
@@ -52,6 +52,11 @@ def pg_urls(db_name: str) -> tuple[str, str]:
     admin = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     parts = urlsplit(admin)
     return admin, urlunsplit(parts._replace(path=f"/{db_name}"))
+
+
+def scratch_name(base: str) -> str:
+    """This run's own database name: two benches running at once never drop each other's database."""
+    return f"{base}_{os.getpid()}"
 
 
 def recreate_database(admin_url: str, name: str) -> None:
@@ -416,9 +421,10 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=2000, help="existing tickets, in total")
     parser.add_argument("--with-idempotency", action="store_true",
                         help="also measure submissions that send an Idempotency-Key header")
-    parser.add_argument("--db-name", default="aftersales_bench")
+    parser.add_argument("--db-name", default=None, help="default: aftersales_bench_<pid>, this run's own")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     args = parser.parse_args()
+    args.db_name = args.db_name or scratch_name("aftersales_bench")
     # A plain `kill` should clean up too: SIGTERM unwinds through the finally below, as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 

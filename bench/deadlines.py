@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/deadlines.py [--small 10000] [--large 1000000] [--due 10000] [--runs 15]
 
-1. Drops and recreates a scratch PostgreSQL database (``aftersales_bench_deadlines`` on BENCH_PG_URL, default
-   postgres://postgres@127.0.0.1:5432/postgres) and migrates it (bench/api.py's helpers).
+1. Creates a scratch PostgreSQL database (``aftersales_bench_deadlines_<pid>``, this run's own, on
+   BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres) and migrates it (bench/api.py's helpers).
 2. Loads ``--small`` tickets with ``manage.py seed_bulk``, moves every due time a month ahead (nothing due),
    times the sweep ``--runs`` times (median) and shows the probe's plan; loads up to ``--large`` and does
    the same: the empty sweep should not grow with the tickets (an index probe, goal under 20 ms).
@@ -16,6 +16,7 @@ Runs in this process against the scratch database (DEBUG off, no Redis: Celery e
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 from api import drop_database as drop  # bench/api.py: the same scratch-database handling
-from api import pg_urls
+from api import pg_urls, scratch_name
 from api import recreate_database as recreate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,9 +110,12 @@ def main() -> int:
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2, help="sweep threads, as the periodic task (DEADLINE_SWEEP_WORKERS)")
-    parser.add_argument("--db-name", default="aftersales_bench_deadlines")
+    parser.add_argument("--db-name", default=None, help="default: aftersales_bench_deadlines_<pid>, this run's own")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
+    args.db_name = args.db_name or scratch_name("aftersales_bench_deadlines")
+    # A plain `kill` cleans up too: SIGTERM unwinds through the finally below, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     admin_url, db_url = pg_urls(args.db_name)
     recreate(admin_url, args.db_name)

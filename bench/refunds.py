@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/refunds.py [--refunds 10000] [--workers 2] [--concurrency 8] [--keep-db]
 
-1. Drops and recreates a scratch PostgreSQL database (``aftersales_bench_refunds`` on BENCH_PG_URL, default
-   postgres://postgres@127.0.0.1:5432/postgres), migrates it, and bulk-inserts (SQL, history triggers off)
-   ``--refunds`` refund-only tickets approved by finance, each with its pending refund and refund line.
+1. Creates a scratch PostgreSQL database of its own (``aftersales_bench_refunds_<pid>`` on BENCH_PG_URL,
+   default postgres://postgres@127.0.0.1:5432/postgres: two runs at once never share one), migrates it, and
+   bulk-creates (model instances, history triggers off) ``--refunds`` refund-only tickets approved by
+   finance, each with its pending refund and refund line.
 2. Starts the HTTP sandbox (``manage.py run_refund_sandbox``) on 127.0.0.1 with 20 ms latency, 5 % declines,
    5 % transient errors and 2 % timeouts after the money moved (answered after 1 s; the adapter gives up
    after REFUND_GATEWAY_TIMEOUT = 0.5 s), ledger in the bench database.
@@ -14,7 +15,8 @@
    prints refunds/s (first gateway call to last refund finished), retries, status checks, what the
    reconciliation settled, and the money check: double movements (must be 0), paid but not recorded,
    recorded but not paid. Then the CPU seconds per refund of workers, sandbox and PostgreSQL.
-5. Always stops the processes and drops the database (unless --keep-db).
+5. Always stops the processes and drops the database (unless --keep-db): on success, failure, Ctrl-C
+   or SIGTERM.
 
 Redis is REDIS_URL (default redis://127.0.0.1:6379/0); the queue is deleted at the end.
 """
@@ -30,12 +32,11 @@ import uuid
 from pathlib import Path
 
 import redis
-from api import _children, _cpu_seconds, free_port, pg_urls, run_step  # bench/api.py: the same helpers
+from api import _children, _cpu_seconds, free_port, pg_urls, run_step, scratch_name  # bench/api.py's helpers
 from api import drop_database as drop
 from api import recreate_database as recreate
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "aftersales_bench_refunds"
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 GOAL = 200  # refunds per second
 SANDBOX = ["--latency-ms", "20", "--decline-rate", "0.05", "--error-rate", "0.05",
@@ -53,60 +54,59 @@ def environment(db_url: str, sandbox_port: int) -> dict[str, str]:
 
 def seed(count: int) -> None:
     """``count`` refund-only tickets awaiting refund, finance approved, one order line each, and their
-    pending refunds: written with INSERT ... SELECT, history triggers off (the setup, not the bench)."""
+    pending refunds. Built as model instances and written with ``bulk_create`` (history triggers off: the
+    setup, not the bench), so every column gets the model's value or default: a column added later cannot
+    be left out, and one without a default fails loudly here instead of silently in the bench's SQL."""
+    from decimal import Decimal
+
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
     from aftersales import clock
-    from orders.models import Buyer, Shop
+    from orders.models import Buyer, Order, OrderLine, Shop
     from reasons.models import Reason
+    from refunds.models import Refund, RefundLine
+    from tickets.models import Ticket, TicketLine
 
     user = get_user_model().objects.create(username="benchbuyer", password="!")
     buyer = Buyer.objects.create(account="benchbuyer", user=user, level=1, address="1 Bench Road")
     shop = Shop.objects.create(code="BENCH", name="Bench Shop", return_address="1 Depot Road")
     reason = Reason.objects.offered().first()
-    params = {"n": count, "buyer": buyer.pk, "shop": shop.pk, "reason": reason.pk, "now": clock.now()}
-    series = "SELECT g, %(now)s::timestamptz AS t FROM generate_series(1, %(n)s) AS g"
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(f"""
-            INSERT INTO orders_order (id, order_no, shop_id, buyer_id, status, placed_at, paid_at, shipped_at,
-                delivered_at, goods_amount, shipping_fee, coupon_discount, virtual_currency, amount_paid, created_at,
-                updated_at)
-            SELECT g, 'RB' || lpad(g::text, 8, '0'), %(shop)s, %(buyer)s, 'delivered', t - interval '3 days',
-                t - interval '3 days', t - interval '2 days', t - interval '1 day', 30.00, 0, 0, 0, 30.00, t, t
-            FROM ({series}) s""", params)
-        cursor.execute(f"""
-            INSERT INTO orders_orderline (id, order_id, line_id, sku, product_name, product_code, category,
-                unit_price, quantity, paid_amount, refunded_amount)
-            SELECT g, g, 'RB' || lpad(g::text, 8, '0') || '-1', 'SKU-1', 'Product', 'P-1', 'general', 10.00, 3,
-                30.00, 0
-            FROM ({series}) s""", params)
-        cursor.execute(f"""
-            INSERT INTO tickets_ticket (id, ticket_no, order_id, buyer_id, shop_id, type, status, reason_id,
-                description, goods_amount, shipping_refund, coupon_refund, virtual_currency_refund, service_fee,
-                fee_reason, refund_amount, is_compensation, rejection_reason, finance_rejection_reason,
-                return_contact, return_phone, return_address, intercept_requested, created_at, reviewed_at,
-                approved_at, review_started_at, refund_requested_at, next_deadline_kind, updated_at)
-            SELECT g, 'RB' || lpad(g::text, 10, '0'), g, %(buyer)s, %(shop)s, 'refund_only', 'awaiting_refund',
-                %(reason)s, 'Bench claim', 30.00, 0, 0, 0, 0, '', 30.00, false, '', '', '', '', '', false, t, t, t,
-                t, t, '', t
-            FROM ({series}) s""", params)
-        cursor.execute(f"""
-            INSERT INTO tickets_ticketline (id, ticket_id, order_line_id, quantity, refund_amount)
-            SELECT g, g, g, 3, 30.00 FROM ({series}) s""", params)
-        cursor.execute(f"""
-            INSERT INTO refunds_refund (id, uuid, ticket_id, amount, shipping, coupon, virtual_currency, status,
-                requested_by_id, created_at, attempts, gateway_reference, failure_reason)
-            SELECT g, gen_random_uuid(), g, 30.00, 0, 0, 0, 'pending', NULL, t - interval '1 minute', 0, '', ''
-            FROM ({series}) s""", params)
-        cursor.execute(f"""
-            INSERT INTO refunds_refundline (refund_id, order_line_id, amount) SELECT g, g, 30.00 FROM ({series}) s""",
-                       params)
-        for table in ("orders_order", "orders_orderline", "tickets_ticket", "tickets_ticketline", "refunds_refund"):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [count])
-        for table in ("orders_orderline", "tickets_ticket", "refunds_refund", "refunds_refundline"):
-            cursor.execute(f"ANALYZE {table}")
+    now, price, paid = clock.now(), Decimal("10.00"), Decimal("30.00")
+    day = dt.timedelta(days=1)
+    batch = 2000
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        for start in range(1, count + 1, batch):
+            ids = range(start, min(start + batch, count + 1))
+            orders = Order.objects.bulk_create([
+                Order(id=i, order_no=f"RB{i:08d}", shop=shop, buyer=buyer, status=Order.Status.DELIVERED,
+                      placed_at=now - 3 * day, paid_at=now - 3 * day, shipped_at=now - 2 * day,
+                      delivered_at=now - day, goods_amount=paid, amount_paid=paid) for i in ids])
+            lines = OrderLine.objects.bulk_create([
+                OrderLine(id=o.id, order=o, line_id=f"{o.order_no}-1", sku="SKU-1", product_name="Product",
+                          product_code="P-1", category=OrderLine.Category.GENERAL, unit_price=price, quantity=3,
+                          paid_amount=paid) for o in orders])
+            tickets = Ticket.objects.bulk_create([
+                Ticket(id=o.id, ticket_no=f"RB{o.id:010d}", order=o, buyer=buyer, shop=shop,
+                       type=Ticket.Type.REFUND_ONLY, status=Ticket.Status.AWAITING_REFUND, reason=reason,
+                       description="Bench claim", goods_amount=paid, refund_amount=paid, created_at=now,
+                       reviewed_at=now, approved_at=now, review_started_at=now, refund_requested_at=now)
+                for o in orders])
+            TicketLine.objects.bulk_create([
+                TicketLine(id=t.id, ticket=t, order_line=line, quantity=3, refund_amount=paid)
+                for t, line in zip(tickets, lines, strict=True)])
+            refunds = Refund.objects.bulk_create([
+                Refund(id=t.id, ticket=t, amount=paid, created_at=now - dt.timedelta(minutes=1)) for t in tickets])
+            RefundLine.objects.bulk_create([
+                RefundLine(refund=r, order_line=line, amount=paid) for r, line in zip(refunds, lines, strict=True)])
+        with connection.cursor() as cursor:
+            for model in (Order, OrderLine, Ticket, TicketLine, Refund):
+                cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [model._meta.db_table, count])
+    with connection.cursor() as cursor:
+        for model in (OrderLine, Ticket, Refund, RefundLine):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
 def figures() -> dict:
@@ -174,18 +174,23 @@ def main() -> int:
     parser.add_argument("--refunds", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8, help="processes per worker (prefork)")
+    parser.add_argument("--db-name", default=None, help="default: aftersales_bench_refunds_<pid>, this run's own")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
+    args.db_name = args.db_name or scratch_name("aftersales_bench_refunds")
+    # A plain `kill` cleans up too: SIGTERM unwinds through the finally below, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
-    admin_url, db_url = pg_urls(DB_NAME)
+    admin_url, db_url = pg_urls(args.db_name)
     port, queue = free_port(), f"bench-refunds-{uuid.uuid4().hex[:6]}"
     env = environment(db_url, port)
     processes: list[subprocess.Popen] = []
-    print(f"bench: {args.refunds:,} refunds, {args.workers} workers x {args.concurrency}, sandbox {' '.join(SANDBOX)}")
-    recreate(admin_url, DB_NAME)
+    print(f"bench: {args.refunds:,} refunds, {args.workers} workers x {args.concurrency}, sandbox {' '.join(SANDBOX)};"
+          f" database {args.db_name}")
     os.environ.update(env)  # this process is a Django client of the bench database too
     sys.path.insert(0, str(ROOT))
     try:
+        recreate(admin_url, args.db_name)
         run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], env, timeout=600)
         return run(args, processes, env, port, queue)
     finally:
@@ -195,7 +200,7 @@ def main() -> int:
         if "django.db" in sys.modules:
             sys.modules["django.db"].connections.close_all()
         if not args.keep_db:
-            drop(admin_url, DB_NAME)
+            drop(admin_url, args.db_name)
 
 
 def run(args, processes: list[subprocess.Popen], env: dict[str, str], port: int, queue: str) -> int:
@@ -225,7 +230,7 @@ def run(args, processes: list[subprocess.Popen], env: dict[str, str], port: int,
     print(f"  queued {queued:,} refunds: {time.perf_counter() - started:.1f} s")
     connection.close()
 
-    cpu_before = cpu({"sandbox": [sandbox.pid]}, DB_NAME)
+    cpu_before = cpu({"sandbox": [sandbox.pid]}, args.db_name)
     started = time.perf_counter()
     workers = [start("-m", "celery", "-A", "aftersales", "worker", "--pool=prefork", f"--concurrency={args.concurrency}",
                      "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning",
@@ -245,7 +250,7 @@ def run(args, processes: list[subprocess.Popen], env: dict[str, str], port: int,
             print("  no progress for 60 s: stopping the wait", flush=True)
             break
     wall = time.perf_counter() - started
-    cpu_after = cpu({"workers": [w.pid for w in workers], "sandbox": [sandbox.pid]}, DB_NAME)
+    cpu_after = cpu({"workers": [w.pid for w in workers], "sandbox": [sandbox.pid]}, args.db_name)
     reconciled = reconcile_refunds(now=clock.now() + dt.timedelta(minutes=20))
     result = figures()
     used = {name: sum(c - cpu_before.get(name, {}).get(p, 0.0) for p, c in group.items())

@@ -20,6 +20,7 @@ class Policy(models.Model):
         AMOUNT = "amount", _("amount")
         COUNT = "count", _("count")
         SWITCH = "switch", _("1 = yes, 0 = no")
+        MEGABYTES = "megabytes", _("megabytes")
 
     key = models.SlugField(_("key"), max_length=64, unique=True)
     # The validator gives the admin form a field error; the constraint holds whatever code runs.
@@ -72,4 +73,6 @@ DEFAULTS: dict[str, tuple[Decimal, str, str, str]] = {
     "service_hours_weekends": (Decimal(1), "switch", "Customer service works on Saturdays and Sundays", "[000]"),
     "sla_service_hours_only": (Decimal(0), "switch", "The review SLA and the logistics first-reply SLA count only customer-service hours (0: every hour counts)", "[000]"),
     "auto_refund_after_sla": (Decimal(0), "switch", "A refund not processed within refund_sla_hours of the goods' arrival is paid automatically (0: escalated to finance)", "[003]"),
+    # Storage (issue #19): what a buyer's photos may take. A rolling day refills by itself; staff are not counted.
+    "upload_quota_mb_per_day": (Decimal(100), "megabytes", "Photos: a buyer may store at most this many MB (as stored, after re-encoding) in any 24 hours", "issue #19"),
 }

@@ -1,14 +1,22 @@
 """Claim photos (API.md, POST /api/v1/uploads/): real JPEG, PNG and WebP only, checked by decoding, size- and
 pixel-limited, stored without metadata, and attached to one claim of their owner at most."""
 
+import datetime as dt
 import io
 import struct
+import threading
 import zlib
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import time_machine
+from django.db import connection
 from PIL import Image, PngImagePlugin
 from rest_framework.test import APIClient
 
+from orders.models import Buyer
+from policies.models import Policy
 from tests.factories import BuyerFactory, client_for, make_order, reason
 from tickets.models import Ticket, Upload
 
@@ -16,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 URL = f"{API}/uploads/"
+T0 = dt.datetime(2026, 12, 4, 10, 0, tzinfo=dt.UTC)
 
 
 def image_bytes(fmt: str, size=(32, 24), color=(200, 30, 30), **save) -> bytes:
@@ -288,3 +297,138 @@ def test_a_photo_is_served_to_its_owner_and_staff_only(alice, ops_user):
     stranger = client_for(BuyerFactory(account="mallory").user).get(url)
     assert stranger.status_code == 404 and stranger.json()["code"] == "not_found"
     assert APIClient().get(url).status_code == 401
+
+
+# ------------------------------------------------------------------------------ issue #19, finding 10
+
+
+def noise_png(size=(200, 200)) -> bytes:
+    """Pixels that do not compress: stored at about 3 bytes a pixel, whatever the encoder's settings."""
+    buf = io.BytesIO()
+    Image.merge("RGB", [Image.effect_noise(size, 64) for _ in "RGB"]).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def set_policy(key: str, value) -> None:
+    row = Policy.objects.get(key=key)
+    row.value = Decimal(value)
+    row.save()
+
+
+def stored_files(settings) -> list[Path]:
+    return sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+
+
+def test_finding10_a_buyer_over_the_daily_photo_quota_gets_429_and_nothing_is_stored(buyer, alice, settings):
+    set_policy("upload_quota_mb_per_day", "0.20")  # 209,715 bytes: one noisy 200 x 200 photo, not two
+    first = upload(alice, noise_png(), "one.png")
+    assert first.status_code == 201, first.content
+    one = Upload.objects.get().size
+    assert one <= 209_715 < 2 * one
+
+    refused = upload(alice, noise_png(), "two.png")
+
+    assert refused.status_code == 429, refused.content
+    body = refused.json()
+    assert body["code"] == "upload_quota_exceeded"
+    assert "file" in body["fields"]
+    assert f"{one / 1024 / 1024:.1f} MB of the 0.2 MB allowed" in body["detail"]
+    assert Upload.objects.count() == 1
+    assert len(stored_files(settings)) == 1
+
+
+def test_finding10_a_full_quota_refuses_before_decoding_and_refills_after_24_hours(buyer, alice, settings):
+    with time_machine.travel(T0, tick=False):
+        assert upload(alice, noise_png(), "one.png").status_code == 201
+    set_policy("upload_quota_mb_per_day", "0.10")  # lowered below what the buyer already stored
+
+    with time_machine.travel(T0 + dt.timedelta(hours=23, minutes=59), tick=False):
+        refused = upload(alice, b"not even an image", "junk.png")  # 429, not 400: nothing was decoded
+        assert refused.status_code == 429, refused.content
+        assert refused.json()["detail"].endswith("of the 0.1 MB allowed. Try again later.")
+    with time_machine.travel(T0 + dt.timedelta(hours=24, seconds=1), tick=False):
+        assert upload(alice, image_bytes("PNG"), "next-day.png").status_code == 201
+    assert Upload.objects.count() == 2
+    assert len(stored_files(settings)) == 2
+
+
+def test_finding10_the_quota_is_per_buyer_and_staff_photos_are_not_counted(buyer, alice, warehouse_user):
+    set_policy("upload_quota_mb_per_day", "0.20")
+    assert upload(alice, noise_png(), "alice.png").status_code == 201
+    bob = client_for(BuyerFactory(account="bob").user)
+    clerk = client_for(warehouse_user)
+
+    assert upload(bob, noise_png(), "bob.png").status_code == 201
+    assert [upload(clerk, noise_png(), f"{i}.png").status_code for i in range(3)] == [201, 201, 201]
+    assert upload(alice, noise_png(), "again.png").status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finding10_two_uploads_at_once_do_not_both_fit_into_the_last_megabytes(buyer):
+    set_policy("upload_quota_mb_per_day", "0.20")  # room for one of the two
+    data = noise_png()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def send(name):
+        try:
+            client = client_for(Buyer.objects.get(pk=buyer.pk).user)
+            barrier.wait(timeout=20)
+            outcomes.append(upload(client, data, name).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(f"{i}.png",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == [201, 429]
+    assert Upload.objects.count() == 1
+
+
+@pytest.mark.parametrize(("fmt", "options"), [("PNG", {}), ("WEBP", {"lossless": True})])
+def test_finding10_a_lossless_image_over_6_mi_pixels_is_refused_naming_the_field_and_one_at_it_accepted(
+        alice, fmt, options):
+    over = upload(alice, image_bytes(fmt, size=(4096, 1537), **options), "screen.png")
+
+    assert_file_refused(over)
+    assert over.json()["detail"] == (
+        "A PNG or WebP image may have at most 6,291,456 pixels (about 6.3 megapixels); this one has 6,295,552 "
+        "(4096 × 1537). Send it smaller, or as a JPEG (up to about 40 megapixels).")
+    at_the_limit = upload(alice, image_bytes(fmt, size=(4096, 1536), **options), "screen.png")
+    assert at_the_limit.status_code == 201, at_the_limit.content
+    assert (at_the_limit.json()["width"], at_the_limit.json()["height"]) == (4096, 1536)
+
+
+def test_finding10_a_1_bit_png_is_stored_1_bit_at_about_the_size_it_came(alice):
+    scan = Image.effect_noise((1240, 1754), 90).point(lambda v: 0 if v < 40 else 255).convert("1")  # A4, 150 dpi
+    buf = io.BytesIO()
+    scan.save(buf, "PNG", optimize=True)
+
+    response = upload(alice, buf.getvalue(), "receipt.png")
+
+    assert response.status_code == 201, response.content
+    stored = Upload.objects.get()
+    assert stored.size <= len(buf.getvalue()) * 1.25  # encoded for speed, not squeezed: as RGB it was 4.3 times
+    with Image.open(stored.file.path) as img:
+        assert img.mode == "1"
+        assert img.tobytes() == scan.tobytes()
+
+
+def test_finding10_a_palette_png_keeps_its_palette_and_its_see_through_entry(alice):
+    drawing = Image.new("P", (300, 200), 0)
+    drawing.putpalette([255, 255, 255, 200, 30, 30, 30, 30, 200] + [0] * (256 * 3 - 9))
+    for x in range(0, 300, 3):
+        drawing.putpixel((x, x % 200), 1 + x % 2)
+    buf = io.BytesIO()
+    drawing.save(buf, "PNG", transparency=0)
+
+    response = upload(alice, buf.getvalue(), "sketch.png")
+
+    assert response.status_code == 201, response.content
+    with Image.open(Upload.objects.get().file.path) as img:
+        assert img.mode == "P"
+        assert img.info["transparency"] == 0
+        assert img.convert("RGBA").tobytes() == Image.open(buf).convert("RGBA").tobytes()

@@ -74,7 +74,9 @@ class UploadView(APIView):
         operation_id="upload_photo", tags=["buyer"],
         request={"multipart/form-data": inline_serializer("UploadInput", {"file": serializers.FileField()})},
         responses={201: PhotoOutput, **error_responses(400)}, parameters=[IDEMPOTENCY],
-        description="A claim photo: JPEG, PNG or WebP, checked by decoding, re-encoded without metadata.")
+        description="A claim photo: JPEG (up to 40 Mpx) or PNG and WebP (up to 6 Mi pixels), checked by decoding, "
+                    "re-encoded without metadata. A buyer's photos of the last 24 hours may take at most the policy "
+                    "upload_quota_mb_per_day as stored: beyond it, 429 upload_quota_exceeded and nothing is stored.")
     @idempotent
     def post(self, request):
         upload = store_upload(actor=request.user, file=request.FILES.get("file"))
