@@ -407,6 +407,7 @@ def test_an_administrator_adds_a_group_from_the_user_page_in_a_popup_window(brow
         page.click("#add_id_groups")
     popup = opened.value
     popup.wait_for_load_state("load")  # the permissions widget (SelectFilter) rebuilds the form on load
+    popup.wait_for_selector("#id_permissions_from")  # ... and is built: what is typed now stays
     popup.fill("#id_name", "returns desk")
     expect(popup.locator("#id_name")).to_have_value("returns desk")
     popup.click("input[name=_save]")
