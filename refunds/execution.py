@@ -64,13 +64,17 @@ def settle_from_status(*, refund_id: int) -> Refund | None:
 
 
 def lock_refund(refund_id: int) -> Refund:
-    """The refund, locked, after its order and its ticket (the house's one lock order on money: order,
-    then ticket, then refund; docs/design.md "Money per order"), with its ticket and order read."""
-    ticket_id = Refund.objects.filter(pk=refund_id).values_list("ticket_id", flat=True).first()
-    if ticket_id is None:
+    """The refund, locked, after its order (the house's one lock order on money: order, then ticket, then
+    refund; docs/design.md "Money per order"), with its ticket (locked too) and its order read. Two
+    statements: the order, found through the refund; then the refund and its ticket together, which nobody
+    can be holding or waiting for without the order's lock (every money path takes it first)."""
+    order = (Order.objects.select_for_update(of=("self",))
+             .filter(pk=Subquery(Refund.objects.filter(pk=refund_id).values("ticket__order_id")))
+             .values_list("pk", flat=True))
+    if not list(order):
         raise Refund.DoesNotExist(f"No refund {refund_id}.")
-    tickets.hold_ticket(ticket_id=ticket_id)
-    return Refund.objects.select_for_update(of=("self",)).select_related("ticket__order").get(pk=refund_id)
+    return (Refund.objects.select_for_update(of=("self", "ticket")).select_related("ticket__order")
+            .get(pk=refund_id))
 
 
 @transaction.atomic
