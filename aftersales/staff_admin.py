@@ -17,6 +17,7 @@ from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
 from aftersales import lockout
+from aftersales.models import ApiToken
 
 User = get_user_model()
 
@@ -74,8 +75,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 def register() -> None:
     """Called once the admin has found every app's admin module (aftersales.apps): Django's own user
     admin is then replaced by this one, axes' login log by one that deletes nothing, knox's token admin by
-    ApiTokenAdmin, and DRF's tokens (no longer used) leave the admin."""
-    for model, model_admin in ((User, BackOfficeUserAdmin), (AuthToken, ApiTokenAdmin), (TokenProxy, None),
+    ApiTokenAdmin on the ApiToken proxy (under the platform, in its words), and DRF's tokens (no longer used) leave the admin."""
+    for model, model_admin in ((User, BackOfficeUserAdmin), (AuthToken, None), (ApiToken, ApiTokenAdmin), (TokenProxy, None),
                                (AccessLog, KeptAccessLogAdmin)):
         if admin.site.is_registered(model):
             admin.site.unregister(model)

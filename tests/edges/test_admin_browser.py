@@ -415,3 +415,44 @@ def test_an_administrator_adds_a_group_from_the_user_page_in_a_popup_window(brow
 
     expect(page.locator("#id_groups_to option", has_text="returns desk")).to_have_count(1)  # chosen in the opener
     shot(page, "admin-user-groups")
+
+
+def test_a_buyer_who_works_here_is_refused_in_words_on_their_own_claim_and_what_they_typed_stays(
+        browser, live_server, staff):
+    """Separation of duties in the browser (issue #19): a buyer later added to ops opens their own claim; the
+    rejection they type is refused, in their language, beside the panel, and the reason stays in its box."""
+    from django.contrib.auth.models import Group
+
+    from tests.factories import BuyerFactory
+
+    insider = BuyerFactory(account="insider")
+    ticket = submit(make_order(buyer=insider), type="return_refund", reason_code="quality_issue")
+    insider.user.set_password("pass-1234")
+    insider.user.save()
+    insider.user.groups.add(Group.objects.get(name="ops"))
+    page = login(browser, live_server, "insider")
+    for language, words in (("en", "You filed this claim yourself"), ("zh-hans", "这张售后单是您本人提交的")):
+        if language == "zh-hans":
+            chinese(page, live_server)
+        page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
+        page.fill("#reject_reason", "Not worth it")
+        page.press("#reject_reason", "Enter")
+
+        expect(page.locator(".messagelist")).to_contain_text(words)
+        expect(page.locator("#reject_reason")).to_have_value("Not worth it")
+        shot(page, "own-claim-refused" + ("-zh" if language == "zh-hans" else ""))
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.PENDING_REVIEW
+
+
+def test_an_administrator_sees_who_holds_api_tokens_and_revokes_one(browser, live_server, staff, buyer):
+    """The API tokens (issue #19): who holds one, since when, until when (a staff token's idle expiry, a
+    buyer's none); deleting one revokes it."""
+    client_for(staff["finance"]), client_for(buyer.user)  # each makes a token
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    page = login(browser, live_server, "root")
+    page.goto(f"{live_server.url}/admin/aftersales/apitoken/")
+
+    expect(page.locator("#result_list")).to_contain_text("finance1")
+    expect(page.locator("#result_list")).to_contain_text("alice")
+    shot(page, "admin-api-tokens")
