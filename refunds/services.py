@@ -114,6 +114,7 @@ def retry_refund(*, refund_id: int, actor) -> Refund:
     run asks the provider first whether the key was paid, so nothing is paid twice."""
     require_role(actor, FINANCE)
     refund = lock_refund(refund_id)
+    tickets.check_duty(refund.ticket, actor, tickets.Duty.RESEND)  # never one's own claim's money
     if refund.status not in (Refund.Status.PENDING, Refund.Status.IN_PROGRESS):
         raise InvalidTransition(_("Only a refund still under way can be sent again; this one is %(status)s.") % {
             "status": refund.get_status_display()})

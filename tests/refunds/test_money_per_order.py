@@ -11,13 +11,14 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from aftersales.errors import Conflict, Contention, InvalidTransition
+from aftersales.errors import Conflict, Contention, FieldInvalid, InvalidTransition
 from aftersales.transactions import atomic_retrying
 from demo.journeys import receive, ship_back
 from orders.models import Order
+from orders.services import import_order
 from refunds import services as refunds
 from refunds.models import GatewayPayout, Refund
-from tests.factories import UserFactory, make_order, submit
+from tests.factories import UserFactory, make_order, reason, submit
 from tests.tickets.test_concurrency import race
 from tickets import services as tickets
 from tickets.models import Ticket
@@ -33,9 +34,8 @@ def two_of_each(db):
 
 
 def paid_per_order(order: Order) -> Decimal:
-    """What the gateway paid out for this order (its own ledger), and what the order counted."""
-    paid = sum(GatewayPayout.objects.filter(order_no=order.order_no).values_list("amount", flat=True), Decimal(0))
-    return paid
+    """What the gateway paid out for this order (the sandbox's own ledger)."""
+    return sum(GatewayPayout.objects.filter(order_no=order.order_no).values_list("amount", flat=True), Decimal(0))
 
 
 def sibling_claims(buyer):
@@ -103,8 +103,6 @@ def test_finding1_shipping_already_given_by_a_sibling_is_never_paid_again(buyer,
 @pytest.mark.django_db
 def test_an_order_keeps_what_its_refunds_gave_back_and_the_import_cannot_shrink_below_it(
         buyer, django_capture_on_commit_callbacks):
-    from orders.services import import_order
-
     order = make_order(buyer=buyer, lines=(("general", "40.00", 1, None),), status="unshipped", shipping_fee="8.00",
                        coupon="4.00", virtual_currency="2.00")
     with django_capture_on_commit_callbacks(execute=True):
@@ -118,8 +116,6 @@ def test_an_order_keeps_what_its_refunds_gave_back_and_the_import_cannot_shrink_
                "lines": [{"line_id": line.line_id, "sku": line.sku, "product_name": line.product_name,
                           "category": line.category, "unit_price": str(line.unit_price), "quantity": line.quantity,
                           "paid_amount": str(line.paid_amount)} for line in order.lines.all()]}
-    from aftersales.errors import FieldInvalid
-
     with pytest.raises(FieldInvalid) as refused:
         import_order(payload)
     assert refused.value.field in {"amount_paid", "shipping_fee"}
@@ -129,7 +125,7 @@ def test_an_order_keeps_what_its_refunds_gave_back_and_the_import_cannot_shrink_
 def test_finding8_two_refund_only_claims_that_together_take_an_unshipped_order_carry_its_shipping_once(buyer):
     """Each buyer session claims one line of an unshipped order at the same moment: the second to decide
     sees the first and, taking the whole order, carries the shipping (SPEC §4.1); never both, never none."""
-    reason_id = _reason("changed_mind")
+    reason_id = reason("changed_mind").pk
     for _run in range(12):
         order = make_order(buyer=buyer, status="unshipped", shipping_fee="6.00",
                            lines=(("general", "20.00", 1, None), ("general", "30.00", 1, None)))
@@ -142,12 +138,6 @@ def test_finding8_two_refund_only_claims_that_together_take_an_unshipped_order_c
         assert shipping == [Decimal("0.00"), Decimal("6.00")]
         order.refresh_from_db()
         assert paid_per_order(order) == order.refunded_amount == order.amount_paid == Decimal("56.00")
-
-
-def _reason(code):
-    from tests.factories import reason
-
-    return reason(code).pk
 
 
 @pytest.mark.django_db(transaction=True)

@@ -261,6 +261,22 @@ def test_finding3_the_reviewer_does_not_record_a_declined_refund_of_their_ticket
     assert ticket.status == S.COMPLETED
 
 
+def test_the_claimant_does_not_send_their_own_stuck_refund_to_the_gateway_again(
+        insider, staff, gateway, django_capture_on_commit_callbacks):
+    ticket = own_claim(insider, status=S.AWAITING_REFUND, staff=staff)
+    gateway.script = ["error"] * 10  # no final answer: the refund stays under way
+    with django_capture_on_commit_callbacks(execute=True):
+        refunds.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
+    stuck = Refund.objects.get(ticket=ticket)
+    assert stuck.status in (Refund.Status.PENDING, Refund.Status.IN_PROGRESS)
+
+    with pytest.raises(OwnClaim):
+        refunds.retry_refund(refund_id=stuck.pk, actor=insider.user)
+    with pytest.raises(OwnClaim):
+        _bulk(insider.user, REFUNDS, "retry_selected", stuck)
+    refunds.retry_refund(refund_id=stuck.pk, actor=staff["finance"])
+
+
 @pytest.mark.parametrize("door", MANUAL_DOORS)
 def test_finding3_the_claimant_does_not_record_their_own_refund_as_paid_by_hand(
         insider, staff, gateway, door, django_capture_on_commit_callbacks):

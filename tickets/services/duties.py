@@ -26,6 +26,7 @@ class Duty(Enum):
     GOODS = "goods"  # the warehouse receives (inspects) or ships the goods of the claim
     SEND_BACK = "send_back"  # finance sends the ticket back to ops
     PAY = "pay"  # finance approves the refund, or records it as paid by hand
+    RESEND = "resend"  # finance sends a refund stuck on its way to the gateway again
 
 
 DECIDED = (EventKind.APPROVE, EventKind.COMPENSATE, EventKind.RESHIP)
