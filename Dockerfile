@@ -11,4 +11,4 @@ RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
 USER app
 EXPOSE 8000
 # Workers, bind address and logs: gunicorn.conf.py (WEB_CONCURRENCY sets the workers).
-CMD ["gunicorn", "aftersales.wsgi:application"]
+CMD ["gunicorn", "config.wsgi:application"]

@@ -78,7 +78,7 @@ class UploadQuotaExceeded(DomainError):
 
 
 class LockedOut(DomainError):
-    """Too many failed logins for this account at this address, or from this address (aftersales.lockout)."""
+    """Too many failed logins for this account at this address, or from this address (access.lockout)."""
 
     status, code = 429, "locked_out"
 

@@ -1,7 +1,7 @@
 """Logs operators can search: one JSON object per line in production (LOG_FORMAT=json, the default with DEBUG
 off), short text lines in the demo (LOG_FORMAT=text). Every line carries the request id of the work it
 belongs to; a line written inside a Celery task also carries the task's name and id, and the id of the
-request that queued it (aftersales.celery), so one search finds a request and everything it set off.
+request that queued it (config.celery_app), so one search finds a request and everything it set off.
 
 Imported by the logging configuration at startup, before the apps are loaded: this module imports no app
 and nothing that does."""
@@ -13,7 +13,7 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 # The id of the request being served, or of the task's originating request (aftersales.middleware,
-# aftersales.celery). Empty outside both.
+# config.celery_app). Empty outside both.
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
 # (task name, task id) while a Celery task runs, in a worker or eagerly.
 TASK: ContextVar[tuple[str, str] | None] = ContextVar("task", default=None)

@@ -1,6 +1,6 @@
 """Every request carries an id: taken from the proxy's X-Request-ID when it looks like one, made here
 otherwise; sent back in the response, written in the logs, quoted by the last-resort error page, and
-passed on to the Celery tasks the request queues (aftersales.celery)."""
+passed on to the Celery tasks the request queues (config.celery_app)."""
 
 import logging
 import re

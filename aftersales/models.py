@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from knox.models import AuthToken
 
 
 class IdempotencyKey(models.Model):
@@ -36,13 +35,3 @@ class ListColumns(models.Model):
         verbose_name = _("list columns")
         verbose_name_plural = _("list columns")
         constraints = [models.UniqueConstraint(fields=["user", "list_name"], name="one_column_choice_per_list")]
-
-
-class ApiToken(AuthToken):
-    """The API tokens (django-rest-knox's rows, aftersales.tokens), listed in the back office under the
-    platform in its words: who holds one, since when, until when; deleting one revokes it."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("API token")
-        verbose_name_plural = _("API tokens")

@@ -87,7 +87,7 @@ def main() -> int:
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
                        check=True)
         os.environ.update(env)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "aftersales.settings"
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
         sys.path.insert(0, str(ROOT))
         import django
 

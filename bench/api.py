@@ -73,7 +73,7 @@ def drop_database(admin_url: str, name: str) -> None:
 def django_env(db_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env.update({
-        "DJANGO_SETTINGS_MODULE": "aftersales.settings", "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": db_url,
         "SECRET_KEY": "bench-only-secret", "DEBUG": "0", "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0",
         "THROTTLE_USER": "1000000/min", "THROTTLE_IP": "1000000/min",
@@ -103,7 +103,7 @@ def free_port() -> int:
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int, log_path: Path) -> subprocess.Popen:
     # The production settings (gunicorn.conf.py, read from ROOT) with this address and worker count.
-    cmd = [str(VENV_BIN / "gunicorn"), "aftersales.wsgi:application", "--bind", f"{HOST}:{port}",
+    cmd = [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"{HOST}:{port}",
            "--graceful-timeout", "5", "--log-level", "warning", "--workers", str(workers)]
     with open(log_path, "w") as log:  # the child keeps its own descriptor
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

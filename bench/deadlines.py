@@ -125,7 +125,7 @@ def main() -> int:
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
         os.environ.update(env)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "aftersales.settings"
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
         sys.path.insert(0, str(ROOT))
         import django
 

@@ -45,7 +45,7 @@ SANDBOX = ["--latency-ms", "20", "--decline-rate", "0.05", "--error-rate", "0.05
 
 def environment(db_url: str, sandbox_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
-    env.update({"DJANGO_SETTINGS_MODULE": "aftersales.settings", "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL,
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL,
                 "SECRET_KEY": "bench-only-secret", "DEBUG": "0", "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING",
                 "PYTHONUNBUFFERED": "1", "REFUND_GATEWAY": "refunds.sandbox.HttpGateway",
                 "REFUND_GATEWAY_URL": f"http://127.0.0.1:{sandbox_port}", "REFUND_GATEWAY_TIMEOUT": "0.5"})
@@ -210,7 +210,7 @@ def run(args, processes: list[subprocess.Popen], env: dict[str, str], port: int,
     from django.db import connection
 
     from aftersales import clock
-    from aftersales.celery import app as celery_app
+    from config.celery_app import app as celery_app
     from refunds.tasks import dispatch_pending_refunds, reconcile_refunds
 
     started = time.perf_counter()
@@ -232,7 +232,7 @@ def run(args, processes: list[subprocess.Popen], env: dict[str, str], port: int,
 
     cpu_before = cpu({"sandbox": [sandbox.pid]}, args.db_name)
     started = time.perf_counter()
-    workers = [start("-m", "celery", "-A", "aftersales", "worker", "--pool=prefork", f"--concurrency={args.concurrency}",
+    workers = [start("-m", "celery", "-A", "config.celery_app", "worker", "--pool=prefork", f"--concurrency={args.concurrency}",
                      "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning",
                      "-n", f"bench{i}-{queue}@%h")
                for i in range(args.workers)]

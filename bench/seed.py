@@ -1,6 +1,6 @@
 """Load the benchmark data set into the database named by DATABASE_URL (run by bench/api.py).
 
-    DJANGO_SETTINGS_MODULE=aftersales.settings DATABASE_URL=... python bench/seed.py OUT.json \
+    DJANGO_SETTINGS_MODULE=config.settings DATABASE_URL=... python bench/seed.py OUT.json \
         --buyers 10 --orders 3000 --tickets 2000
 
 Per buyer, the first order goes through orders.services.import_order (which creates the shop, the
@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
@@ -35,7 +35,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from aftersales.tokens import issue_token  # noqa: E402
+from access.tokens import issue_token  # noqa: E402
 from orders.models import Buyer, Order, OrderLine, Shop  # noqa: E402
 from orders.services import import_order  # noqa: E402
 from reasons.models import Reason  # noqa: E402

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def _setup():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only")
     import django
 

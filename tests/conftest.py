@@ -3,7 +3,7 @@ import importlib
 import pytest
 from django.conf import settings as django_settings
 
-from aftersales.celery import app as celery_app
+from config.celery_app import app as celery_app
 from tests.factories import BuyerFactory, UserFactory, client_for
 
 

@@ -159,7 +159,7 @@ def client_for(user):
     """An API client that sends ``user``'s token (anonymous when ``user`` is None)."""
     from rest_framework.test import APIClient
 
-    from aftersales.tokens import issue_token
+    from access.tokens import issue_token
 
     client = APIClient()
     if user is not None:

@@ -4,8 +4,8 @@ differently."""
 
 import os
 
-from aftersales.settings import *  # noqa: F403
-from aftersales.settings import CACHES, REST_FRAMEWORK
+from config.settings import *  # noqa: F403
+from config.settings import CACHES, REST_FRAMEWORK
 
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False

@@ -101,7 +101,7 @@ def test_the_demo_server_without_redis_closes_a_ticket_when_its_deadline_passes(
         port = probe.getsockname()[1]
     db = connection.settings_dict
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "IN_PROCESS_BEAT")}
-    env.update({"DJANGO_SETTINGS_MODULE": "aftersales.settings", "SECRET_KEY": "demo-test", "DEBUG": "1",
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "demo-test", "DEBUG": "1",
                 "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"})
     log = tmp_path / "runserver.log"
     with open(log, "w") as out:

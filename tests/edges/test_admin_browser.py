@@ -451,7 +451,7 @@ def test_an_administrator_sees_who_holds_api_tokens_and_revokes_one(browser, liv
     client_for(staff["finance"]), client_for(buyer.user)  # each makes a token
     UserFactory(username="root", is_staff=True, is_superuser=True)
     page = login(browser, live_server, "root")
-    page.goto(f"{live_server.url}/admin/aftersales/apitoken/")
+    page.goto(f"{live_server.url}/admin/access/apitoken/")
 
     expect(page.locator("#result_list")).to_contain_text("finance1")
     expect(page.locator("#result_list")).to_contain_text("alice")

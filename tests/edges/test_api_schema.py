@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from aftersales.tokens import issue_token
+from access.tokens import issue_token
 from demo.journeys import advance
 from tests.factories import UserFactory, make_order, make_upload, submit
 

@@ -307,10 +307,10 @@ def test_the_admin_lists_tokens_without_their_secret_makes_none_and_deleting_one
     secret = login("alice").json()["token"]
     row = AuthToken.objects.get(user=buyer.user)
 
-    listing = admin_client.get("/admin/aftersales/apitoken/")
-    add = admin_client.get("/admin/aftersales/apitoken/add/")
+    listing = admin_client.get("/admin/access/apitoken/")
+    add = admin_client.get("/admin/access/apitoken/add/")
     drf = admin_client.get("/admin/authtoken/tokenproxy/")
-    deleted = admin_client.post(f"/admin/aftersales/apitoken/{row.pk}/delete/", {"post": "yes"})
+    deleted = admin_client.post(f"/admin/access/apitoken/{row.pk}/delete/", {"post": "yes"})
 
     assert listing.status_code == 200 and "alice" in listing.content.decode()
     assert secret not in listing.content.decode()

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from aftersales import clock
-from aftersales.celery import app as celery_app
+from config.celery_app import app as celery_app
 from demo import journeys
 from refunds import services as refunds
 from refunds.models import GatewayPayout, Refund
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 def _env() -> dict:
     db = connection.settings_dict
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "REDIS_URL": REDIS_URL,
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": REDIS_URL,
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "SECRET_KEY": "worker-test"}
 
@@ -43,7 +43,7 @@ class Worker:
     def __init__(self):
         self.queue = f"test-{uuid.uuid4().hex[:8]}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "aftersales", "worker", "--pool=solo", "-Q", self.queue,
+            [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=solo", "-Q", self.queue,
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info", "-n", f"{self.queue}@%h"],
             cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.log = ""
@@ -64,7 +64,7 @@ class Beat(Worker):
 
     def __init__(self, *, max_interval: int = 1):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "aftersales", "beat", "-l", "info", "--max-interval",
+            [sys.executable, "-m", "celery", "-A", "config.celery_app", "beat", "-l", "info", "--max-interval",
              str(max_interval), "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
              "--pidfile", ""], cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.log = ""

@@ -192,7 +192,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=300, check=False,
-                          env={**base, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "SECRET_KEY": "test-only",
+                          env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "test-only",
                                **env})
 
 

@@ -28,7 +28,7 @@ def strong_secret_key() -> str:
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     """Run manage.py in a fresh process with only the environment given (plus what Python needs)."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    base["DJANGO_SETTINGS_MODULE"] = "aftersales.settings"  # the real settings, not the test run's
+    base["DJANGO_SETTINGS_MODULE"] = "config.settings"  # the real settings, not the test run's
     return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env={**base, **env},
                           capture_output=True, text=True, timeout=120, check=False)
 
@@ -83,12 +83,12 @@ def test_debug_alone_starts_with_the_development_key():
 
 
 def test_gunicorn_reads_its_settings_file_and_loads_the_app():
-    """What the compose file's web service runs: `gunicorn aftersales.wsgi:application`, configured by
+    """What the compose file's web service runs: `gunicorn config.wsgi:application`, configured by
     gunicorn.conf.py (workers from WEB_CONCURRENCY)."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "gunicorn"), "--check-config", "--print-config", "aftersales.wsgi:application"],
-        cwd=BASE_DIR, env={**base, **production_env(), "DJANGO_SETTINGS_MODULE": "aftersales.settings",
+        [str(Path(sys.executable).parent / "gunicorn"), "--check-config", "--print-config", "config.wsgi:application"],
+        cwd=BASE_DIR, env={**base, **production_env(), "DJANGO_SETTINGS_MODULE": "config.settings",
                            "WEB_CONCURRENCY": "3"},
         capture_output=True, text=True, timeout=120, check=False)
 
@@ -116,8 +116,8 @@ def test_gunicorn_workers_count_their_requests_into_one_scrape(tmp_path):
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0", METRICS_TOKEN="scrape-0123456789", PROMETHEUS_MULTIPROC_DIR=str(folder),
         WEB_CONCURRENCY="3", GUNICORN_BIND=f"127.0.0.1:{port}", LOG_LEVEL="WARNING"),
-        "DJANGO_SETTINGS_MODULE": "aftersales.settings"}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "aftersales.wsgi:application"],
+        "DJANGO_SETTINGS_MODULE": "config.settings"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application"],
                               cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
 

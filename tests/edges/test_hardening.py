@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from aftersales import clock
 from aftersales.tasks import WORKER_SEEN, heartbeat
-from aftersales.urls import server_error
+from config.urls import server_error
 from demo.journeys import advance
 from tests.api_helpers import API
 from tests.factories import UserFactory, client_for, make_order, submit

@@ -7,12 +7,13 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 PARTS = CONFIG["root_packages"]
+PRODUCTION = [part for part in PARTS if part not in ("tests", "bench")]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-# The project package's edges: they compose the apps, so they are no kernel.
-EDGES = {"aftersales", "aftersales.settings", "aftersales.urls", "aftersales.wsgi", "aftersales.celery"}
 
 
 def contract(name_start: str) -> dict:
@@ -31,13 +32,16 @@ def copy_of_the_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_every_module_of_the_project_package_is_either_kernel_or_edge():
-    """A new module in aftersales/ must be put in the kernel contract (imports no app) or named an edge."""
-    kernel = set(contract("The shared kernel")["source_modules"])
-    modules = {"aftersales." + p.stem for p in (ROOT / "aftersales").glob("*.py") if p.stem != "__init__"}
-    modules |= {"aftersales." + p.name for p in (ROOT / "aftersales").iterdir()
-                if p.is_dir() and (p / "__init__.py").exists()}
-    assert modules - EDGES == kernel
+def test_the_kernel_is_a_whole_package_and_the_edges_live_in_config():
+    """The kernel's contract names the package, so a module added to it is held at once; what composes the
+    apps (settings, urls, wsgi, asgi, the Celery app) stands at the top of the house, in config/."""
+    assert contract("The shared kernel")["source_modules"] == ["aftersales"]
+    assert set(contract("The shared kernel")["forbidden_modules"]) >= set(PARTS) - {"aftersales"}
+    assert contract("Parts import only")["layers"][:2] == ["bench", "config"]
+    for edge in ("settings", "urls", "wsgi", "asgi", "celery", "celery_app"):
+        assert not (ROOT / "aftersales" / f"{edge}.py").exists()
+    for edge in ("settings", "urls", "wsgi", "asgi", "celery_app"):
+        assert (ROOT / "config" / f"{edge}.py").exists()
 
 
 def test_the_contracts_hold_on_the_project_and_a_wrong_arrow_breaks_them(tmp_path):
@@ -52,15 +56,33 @@ def test_the_contracts_hold_on_the_project_and_a_wrong_arrow_breaks_them(tmp_pat
     assert "tickets is not allowed to import refunds" in broken.stdout
 
 
-def test_another_part_may_not_reach_into_the_state_machine(tmp_path):
+WRONG_ARROWS = [
+    # (the module that gets the wrong import, the line, what lint-imports then says)
+    pytest.param("warehouse/services.py", "from tickets.machine import move  # piece by piece",
+                 "warehouse.services -> tickets.machine", id="state-machine-glue"),
+    pytest.param("aftersales/money.py", "import tickets.models  # the kernel reaching up",
+                 "aftersales.money -> tickets.models", id="kernel-imports-an-app"),
+    pytest.param("aftersales/clock.py", "import config.settings  # the kernel reaching for the edge",
+                 "aftersales.clock -> config.settings", id="kernel-imports-the-edge"),
+    pytest.param("access/tokens.py", "import tickets.models  # logins knowing claims",
+                 "access is not allowed to import tickets", id="logins-below-tickets"),
+    pytest.param("demo/journeys.py", "import config.urls  # the demo reaching for the edge",
+                 "demo is not allowed to import config", id="config-above-demo"),
+    pytest.param("bench/seed.py", "import tests.factories  # borrowing the tests' data",
+                 "bench.seed -> tests.factories", id="bench-imports-no-tests"),
+]
+
+
+@pytest.mark.parametrize(("module", "line", "said"), WRONG_ARROWS)
+def test_each_contract_fails_on_a_deliberate_wrong_import(tmp_path, module, line, said):
     project = copy_of_the_project(tmp_path)
-    services = project / "warehouse" / "services.py"
-    services.write_text(services.read_text() + "\nfrom tickets.machine import move  # piece by piece\n")
+    target = project / module
+    target.write_text(target.read_text() + f"\n{line}\n")
 
     broken = lint_imports(project)
 
     assert broken.returncode == 1
-    assert "warehouse.services -> tickets.machine" in broken.stdout
+    assert said in broken.stdout
 
 
 def _function_local_imports(path: Path):
@@ -81,6 +103,6 @@ def _function_local_imports(path: Path):
 
 def test_no_function_local_import_in_production_code_without_a_comment_saying_why():
     """Each one hides an arrow; the only ones kept are those an app's ready() needs (the registry first)."""
-    found = [hit for part in PARTS for path in sorted((ROOT / part).rglob("*.py"))
+    found = [hit for part in PRODUCTION for path in sorted((ROOT / part).rglob("*.py"))
              if "migrations" not in path.parts for hit in _function_local_imports(path)]
     assert found == []

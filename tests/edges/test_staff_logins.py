@@ -8,7 +8,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from aftersales import two_factor
+from access import two_factor
 from tests.api_helpers import API
 from tests.edges.test_hardening import DOWN_CACHE, REDIS_DOWN
 from tests.factories import UserFactory, assert_error

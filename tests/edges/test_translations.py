@@ -51,7 +51,7 @@ def extracted(tmp_path_factory) -> dict[str, tuple[str, bool]]:
     shutil.copy(ROOT / "manage.py", copy / "manage.py")
     (copy / "locale").mkdir()
     env = {**os.environ, "SECRET_KEY": "x", "DEBUG": "1", "DATABASE_URL": "sqlite:///:memory:",
-           "DJANGO_SETTINGS_MODULE": "aftersales.settings"}
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
     subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-location"], cwd=copy,
                    env=env, check=True, capture_output=True, timeout=300)
     return entries(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")

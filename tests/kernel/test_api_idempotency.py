@@ -12,10 +12,10 @@ from django.db import connection
 from PIL import Image
 from rest_framework.test import APIClient
 
+from access.tokens import issue_token
 from aftersales import clock
 from aftersales.models import IdempotencyKey
 from aftersales.tasks import purge_idempotency_keys
-from aftersales.tokens import issue_token
 from orders.models import Order
 from tests.factories import BuyerFactory, make_order, reason
 from tickets.models import Ticket, Upload

@@ -74,7 +74,7 @@ def test_log_lines_are_json_in_production_and_text_in_the_demo(debug, json_expec
     script = ("import django, logging; django.setup(); "
               "from aftersales.logs import REQUEST_ID; REQUEST_ID.set('rid-0123456789'); "
               "logging.getLogger('tickets.deadlines').warning('sweep slow')")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "DEBUG": debug, "SECRET_KEY": "x"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": debug, "SECRET_KEY": "x"}
     env.pop("LOG_FORMAT", None)
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60, check=True)

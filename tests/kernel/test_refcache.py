@@ -120,7 +120,7 @@ def test_an_edit_in_another_process_is_seen_through_the_shared_cache():
                   "from policies.models import Policy\nfrom reasons.models import Reason\n"
                   "row = Policy.objects.get(key='fresh_claim_hours'); row.value = 24; row.save()\n"
                   "row = Reason.objects.get(code='wrong_item'); row.is_visible = False; row.save()\n")
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "REDIS_URL": REDIS_URL,
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": REDIS_URL,
                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
                "SECRET_KEY": "refcache-test"}
         done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -15,7 +15,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from aftersales import clock
-from aftersales.celery import app as celery_app
+from config.celery_app import app as celery_app
 from refunds import services as refunds
 from refunds.execution import execute_refund
 from refunds.models import GatewayPayout, Refund

@@ -9,7 +9,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from aftersales import clock
-from aftersales.celery import app as celery_app
+from config.celery_app import app as celery_app
 from refunds import services as refunds
 from refunds.execution import execute_refund
 from refunds.gateway import GatewayTimeout

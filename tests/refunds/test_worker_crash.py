@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from aftersales import clock
-from aftersales.celery import app as celery_app
+from config.celery_app import app as celery_app
 from refunds import services as refunds
 from refunds.models import GatewayPayout, Refund
 from refunds.tasks import dispatch_pending_refunds, reconcile_refunds
@@ -49,7 +49,7 @@ class Processes:
     def __init__(self, port: int, queue: str):
         db = connection.settings_dict
         self.queue = queue
-        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "aftersales.settings", "REDIS_URL": REDIS_URL,
+        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": REDIS_URL,
                     "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
                     "SECRET_KEY": "crash-test", "REFUND_GATEWAY": "refunds.sandbox.HttpGateway",
                     "REFUND_GATEWAY_URL": f"http://127.0.0.1:{port}", "REFUND_GATEWAY_TIMEOUT": "5"}
@@ -62,7 +62,7 @@ class Processes:
         return proc
 
     def worker(self) -> subprocess.Popen:
-        return self.start("-m", "celery", "-A", "aftersales", "worker", "--pool=prefork", "--concurrency=4",
+        return self.start("-m", "celery", "-A", "config.celery_app", "worker", "--pool=prefork", "--concurrency=4",
                           "-Q", self.queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
                           "-n", f"{uuid.uuid4().hex[:6]}@%h")
 

@@ -16,7 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from PIL import Image
 
-from aftersales import clock, tokens
+from access import tokens
+from aftersales import clock
 from aftersales.management.base import RecordedCommand
 from demo import journeys
 from orders.models import Order, Shop

@@ -1,4 +1,4 @@
-"""Settings, all from the environment (django-environ).
+"""Settings, all from the environment (django-environ): DJANGO_SETTINGS_MODULE=config.settings.
 
 Embedded default: SQLite and no Redis (Celery tasks run in-process after commit).
 DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis; MIGRATE_DATABASE_URL names the owner migrations run as.
@@ -25,14 +25,16 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "aftersales.apps.BackOfficeAdminConfig",  # django.contrib.admin, with the back office's site
+    # Staff logins and API tokens: before the admin, so its login and base templates are the admin's.
+    "access",
+    "access.apps.BackOfficeAdminConfig",  # django.contrib.admin, with the back office's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    # DRF's own tokens are no longer used (knox's are, aftersales.tokens): the app stays installed only so
+    # DRF's own tokens are no longer used (knox's are, access.tokens): the app stays installed only so
     # the migration that moved its tokens to knox (aftersales 0006) can read its table; its admin is removed.
     "rest_framework.authtoken",
     "knox",
@@ -73,8 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "aftersales.urls"
-WSGI_APPLICATION = "aftersales.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -130,7 +132,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # accounts (a spray) lock the address. Either lasts LOGIN_LOCKOUT_MINUTES after the last failure, or until
 # an administrator unlocks it (admin: Users → "Unlock logins", Access attempts; `manage.py axes_reset*`).
 INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
-AUTHENTICATION_BACKENDS = ["aftersales.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["access.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
@@ -140,25 +142,25 @@ LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
 # itself never names a fresh address to count against.
 LOGIN_TRUSTED_PROXIES = env.int("LOGIN_TRUSTED_PROXIES", default=0)
 # After the user is known: django-otp marks a session verified by a code, ours sends staff who need a
-# second factor to set one up (aftersales.two_factor); last, axes turns a lockout into its page.
+# second factor to set one up (access.two_factor); last, axes turns a lockout into its page.
 _after_auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
-MIDDLEWARE[_after_auth:_after_auth] = ["django_otp.middleware.OTPMiddleware", "aftersales.two_factor.TwoFactorMiddleware"]
+MIDDLEWARE[_after_auth:_after_auth] = ["django_otp.middleware.OTPMiddleware", "access.two_factor.TwoFactorMiddleware"]
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
-AXES_HANDLER = "aftersales.lockout.LockoutHandler"  # the two limits above
+AXES_HANDLER = "access.lockout.LockoutHandler"  # the two limits above
 AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the wait the page names is the wait
-AXES_CLIENT_IP_CALLABLE = "aftersales.lockout.client_address"
-AXES_USERNAME_CALLABLE = "aftersales.lockout.attempted_username"
-AXES_LOCKOUT_CALLABLE = "aftersales.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "access.lockout.client_address"
+AXES_USERNAME_CALLABLE = "access.lockout.attempted_username"
+AXES_LOCKOUT_CALLABLE = "access.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 AXES_VERBOSE = False
 # Two-factor (django-otp, TOTP): any staff user may set it up; with STAFF_2FA_REQUIRED the finance group
 # and superusers must (the demo leaves it off). Who has set it up must give a code at each login.
 STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
 OTP_TOTP_ISSUER = "After-sales back office"
-# API tokens (django-rest-knox, aftersales.tokens): the database keeps only their hashes. A staff member's
+# API tokens (django-rest-knox, access.tokens): the database keeps only their hashes. A staff member's
 # token lapses after STAFF_TOKEN_IDLE_DAYS unused (each use pushes its expiry out); a buyer's never lapses.
 # A user's tokens are revoked when their password or their two-factor device changes.
 STAFF_TOKEN_IDLE_DAYS = env.int("STAFF_TOKEN_IDLE_DAYS", default=30)
@@ -239,7 +241,7 @@ REFUND_TASK_TIME_LIMIT = env.int("REFUND_TASK_TIME_LIMIT", default=60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "aftersales.authentication.RecordedTokenAuthentication",
+        "access.authentication.RecordedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

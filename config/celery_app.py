@@ -9,9 +9,9 @@ from django.conf import settings
 from aftersales import history_context
 from aftersales.logs import REQUEST_ID, TASK
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("aftersales")
+app = Celery("aftersales")  # the name workers and beat announce; settings: config.settings
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

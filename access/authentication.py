@@ -1,11 +1,12 @@
-"""The API's token authentication (django-rest-knox tokens, aftersales.tokens). Its own module: DRF imports
+"""The API's token authentication (django-rest-knox tokens, access.tokens). Its own module: DRF imports
 it from the settings while other modules import DRF, so what imports DRF's views is imported late."""
 
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
 
-from aftersales import history_context, tokens
+from access import tokens
+from aftersales import history_context
 
 
 class RecordedTokenAuthentication(TokenAuthentication):
@@ -23,7 +24,7 @@ class RecordedTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         user, token = self.validate_user(token)  # an inactive user: 401
         # two_factor imports DRF's views, which import this module (see the docstring): imported late.
-        from aftersales import two_factor
+        from access import two_factor
 
         two_factor.check_api_token(user)
         tokens.renew(token)

@@ -7,7 +7,7 @@ buyer's token, or an integration account's (role ``service``), never lapses: sho
 A user's tokens are revoked (deleted) when their second factor changes, a two-factor device confirmed or
 removed, and when their password changes: a token issued before that moment proves only what was true
 before it. The doors to those changes are many and mostly not ours: the setup page
-(aftersales.two_factor.confirm_device), django-otp's admin pages for devices (add, edit, delete, bulk
+(access.two_factor.confirm_device), django-otp's admin pages for devices (add, edit, delete, bulk
 delete), the admin's "change password" form and a user's own, the ``changepassword`` and
 ``createsuperuser`` commands, and ``set_password()`` in any code or shell. A revoke call at each door would
 miss the ones we do not own, so the revocation hangs on the models (connect_revocation, called once at
@@ -86,7 +86,7 @@ def revoke_tokens(user_id: int) -> int:
 
 
 def connect_revocation() -> None:
-    """Hang revoke_tokens on every django-otp device model and on the user model (aftersales.apps)."""
+    """Hang revoke_tokens on every django-otp device model and on the user model (access.apps)."""
     for model in apps.get_models():
         if issubclass(model, Device):
             uid = f"tokens-{model._meta.label_lower}"

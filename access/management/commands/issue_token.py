@@ -4,7 +4,7 @@ one cannot be printed again; earlier ones keep working until revoked or, for sta
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from aftersales import tokens
+from access import tokens
 from aftersales.management.base import RecordedCommand
 
 

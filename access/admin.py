@@ -1,4 +1,4 @@
-"""The user list, with the administrator's way out of a lockout: "Unlock logins" (aftersales.lockout); the
+"""The user list, with the administrator's way out of a lockout: "Unlock logins" (access.lockout); the
 successful logins, kept; the API tokens, listed and revocable.
 
 The admin's log and the login log are append-only in PostgreSQL (aftersales/migrations/0007_append_only_logs):
@@ -16,8 +16,8 @@ from django.utils.translation import ngettext
 from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
-from aftersales import lockout
-from aftersales.models import ApiToken
+from access import lockout
+from access.models import ApiToken
 
 User = get_user_model()
 
@@ -56,7 +56,7 @@ class KeptAccessLogAdmin(AccessLogAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Who holds API tokens, since when, until when: deleting one revokes it. None is made here (knox's
     own page would, with any expiry): tokens come from the token endpoint and `issue_token`, which give
-    staff their idle expiry (aftersales.tokens)."""
+    staff their idle expiry (access.tokens)."""
 
     list_display = ["user", "created", "expiry"]
     list_select_related = ["user"]
@@ -73,9 +73,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 def register() -> None:
-    """Called once the admin has found every app's admin module (aftersales.apps): Django's own user
-    admin is then replaced by this one, axes' login log by one that deletes nothing, knox's token admin by
-    ApiTokenAdmin on the ApiToken proxy (under the platform, in its words), and DRF's tokens (no longer used) leave the admin."""
+    """Called from access.apps: Django's own user admin is replaced by this one, axes' login log by one
+    that deletes nothing, knox's token admin by ApiTokenAdmin on the ApiToken proxy (under the staff logins,
+    in its words), and DRF's tokens (no longer used) leave the admin.
+
+    This app stands before django.contrib.admin in INSTALLED_APPS (its templates are the admin's), so it
+    is ready before the admin looks for every app's admin module: the modules whose registrations are
+    replaced here are imported first, and the admin's later look finds them already imported."""
+    # Imported here, not at the top: each registers its model on the site as it is imported.
+    import axes.admin  # noqa: F401
+    import django.contrib.auth.admin  # noqa: F401
+    import knox.admin  # noqa: F401
+    import rest_framework.authtoken.admin  # noqa: F401
+
     for model, model_admin in ((User, BackOfficeUserAdmin), (AuthToken, None), (ApiToken, ApiTokenAdmin), (TokenProxy, None),
                                (AccessLog, KeptAccessLogAdmin)):
         if admin.site.is_registered(model):

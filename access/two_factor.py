@@ -123,8 +123,8 @@ def check_api_login(user, code) -> None:
 
 def check_api_token(user) -> None:
     """A token is no way around two-factor either, whatever its age: who must set it up and has not is
-    refused at every endpoint (aftersales.authentication). A token issued before a device was set up was
-    revoked then (aftersales.tokens), so a live token of a user with a device was issued for a code."""
+    refused at every endpoint (access.authentication). A token issued before a device was set up was
+    revoked then (access.tokens), so a live token of a user with a device was issued for a code."""
     if required_for(user) and not has_device(user):
         raise TwoFactorSetupRequired(_("This account must set up two-factor first: log in to the back office"
                                        " with a browser."))

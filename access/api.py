@@ -7,10 +7,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aftersales import tokens, two_factor
+from access import tokens, two_factor
+from access.lockout import locked_out_message
 from aftersales.api import error_responses
 from aftersales.errors import LockedOut
-from aftersales.lockout import locked_out_message
 from aftersales.parsers import JsonParser
 from aftersales.throttles import IPBurstThrottle, LoginThrottle
 
@@ -18,9 +18,9 @@ from aftersales.throttles import IPBurstThrottle, LoginThrottle
 class TokenView(APIView):
     """POST {"username", "password"} → {"token", "expiry"}; send it as `Authorization: Token <token>`.
 
-    The password is checked through the same lockout as the admin's login (aftersales.lockout), and who
-    has set up two-factor also sends the app's code as `otp` (aftersales.two_factor). Each login gets a
-    new token (aftersales.tokens: only its hash is kept, so an earlier one cannot be shown again)."""
+    The password is checked through the same lockout as the admin's login (access.lockout), and who
+    has set up two-factor also sends the app's code as `otp` (access.two_factor). Each login gets a
+    new token (access.tokens: only its hash is kept, so an earlier one cannot be shown again)."""
 
     permission_classes = []
     throttle_classes = [LoginThrottle, IPBurstThrottle]
@@ -57,10 +57,10 @@ class TokenView(APIView):
 
 
 class TokenScheme(OpenApiAuthenticationExtension):
-    """The schema's word for aftersales.authentication (here: drf-spectacular's plumbing imports DRF's
+    """The schema's word for access.authentication (here: drf-spectacular's plumbing imports DRF's
     views, which that module must not)."""
 
-    target_class = "aftersales.authentication.RecordedTokenAuthentication"
+    target_class = "access.authentication.RecordedTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):

@@ -7,9 +7,9 @@ from django.views import defaults
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from access.api import TokenView
 from aftersales import health, metrics
 from aftersales.api import error_body
-from aftersales.auth import TokenView
 from orders import api as orders
 from refunds import api as refunds
 from tickets.api import claim_form
