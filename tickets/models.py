@@ -8,7 +8,7 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 
 from aftersales import clock
 from aftersales.history import append_only, tracked
-from aftersales.vocabulary import TicketType
+from aftersales.vocabulary import TicketType, TypeTraits, traits
 from orders.models import Order
 from tickets.due import DueKind
 
@@ -201,8 +201,13 @@ class Ticket(models.Model):
         return self.ticket_no or f"ticket #{self.pk}"
 
     @property
+    def traits(self) -> TypeTraits:
+        """What this ticket's type means (aftersales.vocabulary.TYPE_TRAITS)."""
+        return traits(self.type)
+
+    @property
     def goods_come_back(self) -> bool:
-        return self.type in (TicketType.RETURN_REFUND, TicketType.EXCHANGE)
+        return self.traits.goods_come_back
 
     @property
     def is_final(self) -> bool:
@@ -216,7 +221,7 @@ class Ticket(models.Model):
     S = Status
 
     def _auto_approvable(self) -> bool:
-        return self.type == TicketType.REFUND_ONLY and self.order.status == Order.Status.UNSHIPPED
+        return self.traits.claimable_before_shipment and self.order.status == Order.Status.UNSHIPPED
 
     @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND, conditions=[_auto_approvable])
     def auto_approve(self):
@@ -226,11 +231,14 @@ class Ticket(models.Model):
                 target=RETURN_VALUE(S.AWAITING_REFUND, S.AWAITING_RETURN, S.AWAITING_EXCHANGE))
     def approve(self):
         """Refund only (or goods already back): awaiting refund; otherwise the goods come back first."""
-        if self.type == TicketType.REFUND_ONLY or self.is_compensation:
+        if not self.traits.goods_come_back or self.is_compensation:
             return self.Status.AWAITING_REFUND
         if self.goods_received_at is None:
             return self.Status.AWAITING_RETURN
-        return self.Status.AWAITING_EXCHANGE if self.type == TicketType.EXCHANGE else self.Status.AWAITING_REFUND
+        return self._after_goods_passed()
+
+    def _after_goods_passed(self) -> str:
+        return self.Status.AWAITING_EXCHANGE if self.traits.replacement_ships else self.Status.AWAITING_REFUND
 
     @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND)
     def compensate(self):
@@ -258,7 +266,7 @@ class Ticket(models.Model):
         """The buyer withdraws, as long as no goods are on their way back or already in the warehouse."""
 
     def _goods_come_back(self) -> bool:
-        return self.type in (TicketType.RETURN_REFUND, TicketType.EXCHANGE)
+        return self.traits.goods_come_back
 
     @transition(field=status, source=S.AWAITING_RETURN, target=S.AWAITING_RETURN, conditions=[_goods_come_back])
     def record_return_shipment(self):
@@ -270,7 +278,7 @@ class Ticket(models.Model):
     def receive_goods(self, *, all_accepted: bool):
         if not all_accepted:
             return self.Status.PENDING_REVIEW  # ops decides, the inspection attached
-        return self.Status.AWAITING_EXCHANGE if self.type == TicketType.EXCHANGE else self.Status.AWAITING_REFUND
+        return self._after_goods_passed()
 
     def _return_deadline_passed(self) -> bool:
         return self.return_deadline is not None and self.return_deadline < clock.now()
