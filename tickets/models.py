@@ -9,7 +9,7 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 from aftersales import clock
 from aftersales.history import append_only, tracked
 from aftersales.vocabulary import TicketType, TypeTraits, traits
-from orders.models import Order
+from orders.models import GoodsLine, Order, order_line_field
 from tickets.due import DueKind
 
 
@@ -329,11 +329,9 @@ class Ticket(models.Model):
 
 
 @tracked("TicketLineHistory")
-class TicketLine(models.Model):
+class TicketLine(GoodsLine):
     ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
-                                   related_name="ticket_lines")
-    quantity = models.PositiveIntegerField(_("quantity"))
+    order_line = order_line_field(related_name="ticket_lines")
     refund_amount = models.DecimalField(_("refund amount"), max_digits=12, decimal_places=2)
 
     class Meta:
@@ -341,13 +339,10 @@ class TicketLine(models.Model):
         verbose_name_plural = _("ticket lines")
         ordering = ["pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="ticket_line_quantity_gt_0"),
+            GoodsLine.quantity_gt_0("ticket_line_quantity_gt_0"),
             models.CheckConstraint(condition=Q(refund_amount__gte=0), name="ticket_line_amount_gte_0"),
             models.UniqueConstraint(fields=["ticket", "order_line"], name="one_ticket_line_per_order_line"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} × {self.order_line.product_name}"
 
 
 def upload_path(instance, filename: str) -> str:
