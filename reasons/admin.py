@@ -38,7 +38,7 @@ class TicketTypeFilter(admin.SimpleListFilter):
     """The reasons that fit one ticket type. Chosen in Python: reasons are few, and a JSON list cannot be
     searched the same way on PostgreSQL and SQLite."""
 
-    title = _("ticket type")
+    title = _("type")
     parameter_name = "ticket_type"
 
     def lookups(self, request, model_admin):
@@ -54,7 +54,7 @@ class TicketTypeFilter(admin.SimpleListFilter):
 class ReasonForm(forms.ModelForm):
     ticket_types = forms.TypedMultipleChoiceField(
         label=_("ticket types"), choices=TicketType.choices, coerce=str, required=False,
-        widget=forms.CheckboxSelectMultiple, help_text=_("the ticket types buyers may claim with this reason"))
+        widget=forms.CheckboxSelectMultiple)
 
     class Meta:
         model = Reason

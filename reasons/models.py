@@ -14,8 +14,8 @@ def default_ticket_types() -> list[str]:
 
 def validate_ticket_types(value) -> None:
     if not isinstance(value, list) or not all(isinstance(t, str) and t in TicketType.values for t in value):
-        raise ValidationError(_("A list of ticket types, each one of %(choices)s.")
-                              % {"choices": ", ".join(TicketType.values)}, code="invalid")
+        # Each one of them (the words the claim's own type check uses: tickets.services.intake).
+        raise ValidationError(_("One of %(choices)s.") % {"choices": ", ".join(TicketType.values)}, code="invalid")
 
 
 def ticket_types_in_order(values) -> list[str]:
@@ -56,8 +56,7 @@ class Reason(models.Model):
     # needs no migration here. Filtered in Python (reasons.selectors): they are few and cached, and JSON
     # containment is not portable to SQLite (the demo's database).
     ticket_types = models.JSONField(_("ticket types"), default=default_ticket_types, blank=True,
-                                    validators=[validate_ticket_types],
-                                    help_text=_("the ticket types buyers may claim with this reason"))
+                                    validators=[validate_ticket_types])
     for_fresh = models.BooleanField(_("fresh produce"), default=True)
     for_general = models.BooleanField(_("general goods"), default=True)
     requires_photos = models.BooleanField(_("requires photos"), default=False)

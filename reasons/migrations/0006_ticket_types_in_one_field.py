@@ -65,12 +65,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='reason',
             name='ticket_types',
-            field=models.JSONField(blank=True, default=reasons.models.default_ticket_types, help_text='the ticket types buyers may claim with this reason', validators=[reasons.models.validate_ticket_types], verbose_name='ticket types'),
+            field=models.JSONField(blank=True, default=reasons.models.default_ticket_types, validators=[reasons.models.validate_ticket_types], verbose_name='ticket types'),
         ),
         migrations.AddField(
             model_name='reasonhistory',
             name='ticket_types',
-            field=models.JSONField(blank=True, default=reasons.models.default_ticket_types, help_text='the ticket types buyers may claim with this reason', validators=[reasons.models.validate_ticket_types], verbose_name='ticket types'),
+            field=models.JSONField(blank=True, default=reasons.models.default_ticket_types, validators=[reasons.models.validate_ticket_types], verbose_name='ticket types'),
         ),
         migrations.RunPython(columns_to_list, list_to_columns),
         migrations.RemoveField(
