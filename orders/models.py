@@ -148,3 +148,34 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id} {self.product_name} ×{self.quantity}"
+
+
+# --- lines of the after-sales records that name an order line -----------------------------------------------
+
+
+def order_line_field(*, related_name: str = "+") -> models.ForeignKey:
+    """The reference from a line of an after-sales record (a ticket, a refund, a parcel in or out) to the
+    order line it is about: protected, since the order line is what every one of them is counted against."""
+    return models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
+                             related_name=related_name)
+
+
+class GoodsLine(models.Model):
+    """Some units of one order line: what a ticket claims (tickets.TicketLine), what the warehouse received
+    and inspected (warehouse.InboundLine), sent (OutboundLine) or was asked to send (OutboundRequestLine).
+    Abstract: each keeps its own table, name, options and constraint names; the quantity's check is built
+    by ``quantity_gt_0`` (the database's last word: no line of no units). A refund's line is money per
+    order line, not units: it uses ``order_line_field`` alone."""
+
+    order_line = order_line_field()
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.order_line.product_name}"
+
+    @staticmethod
+    def quantity_gt_0(name: str) -> models.CheckConstraint:
+        return models.CheckConstraint(condition=Q(quantity__gt=0), name=name)

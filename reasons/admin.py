@@ -1,6 +1,7 @@
 """Reasons in the admin (SPEC §7): edit, show/hide and reorder in the list; deleting goes through
 delete_or_retire_reason, so a reason in use is retired instead of lost."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.options import IS_POPUP_VAR
@@ -13,6 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.errors import DomainError
+from aftersales.vocabulary import TicketType
 from reasons.models import Reason
 from reasons.services import DELETED, RETIRED, delete_or_retire_reason, restore_reason, retire_reason
 
@@ -32,22 +34,49 @@ class RetiredFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TicketTypeFilter(admin.SimpleListFilter):
+    """The reasons that fit one ticket type. Chosen in Python: reasons are few, and a JSON list cannot be
+    searched the same way on PostgreSQL and SQLite."""
+
+    title = _("type")
+    parameter_name = "ticket_type"
+
+    def lookups(self, request, model_admin):
+        return TicketType.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in TicketType.values:
+            return queryset
+        return queryset.filter(pk__in=[pk for pk, types in Reason.objects.values_list("pk", "ticket_types")
+                                       if self.value() in types])
+
+
+class ReasonForm(forms.ModelForm):
+    ticket_types = forms.TypedMultipleChoiceField(
+        label=_("ticket types"), choices=TicketType.choices, coerce=str, required=False,
+        widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Reason
+        fields = ["ticket_types"]  # the admin adds the others (its fieldsets)
+
+
 @admin.register(Reason)
 class ReasonAdmin(admin.ModelAdmin):
+    form = ReasonForm
     list_display = ["display_order", "code", "name", "name_zh", "group", "is_quality_issue", "responsible",
                     "types", "product_categories", "requires_photos", "is_visible", "retired"]
     list_display_links = ["code"]
     list_editable = ["display_order", "is_visible"]
     list_filter = ["group", "is_quality_issue", "responsible", "requires_photos", "is_visible", RetiredFilter,
-                   "for_refund_only", "for_return_refund", "for_exchange", "for_fresh", "for_general"]
+                   TicketTypeFilter, "for_fresh", "for_general"]
     search_fields = ["code", "name", "name_zh"]
     ordering = ["display_order", "pk"]
     actions = ["delete_selected", "retire_selected", "restore_selected"]
     fieldsets = [
         (None, {"fields": ["code", "name", "name_zh", "group", "is_quality_issue", "responsible",
                            "requires_photos"]}),
-        (_("Applies to"), {"fields": ["for_refund_only", "for_return_refund", "for_exchange",
-                                      "for_fresh", "for_general"]}),
+        (_("Applies to"), {"fields": ["ticket_types", "for_fresh", "for_general"]}),
         (_("Display"), {"fields": ["is_visible", "display_order", "retired_at"]}),
     ]
 

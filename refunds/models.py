@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.history import append_only, tracked
+from orders.models import order_line_field
 from tickets.models import Ticket
 
 # A refund that has not failed: pending, in progress or paid. At most one per ticket (the database holds
@@ -104,8 +105,7 @@ class RefundLine(models.Model):
     changes is its own history). Refunds are never deleted, so neither are their lines by cascade."""
 
     refund = models.ForeignKey(Refund, verbose_name=_("refund"), on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
-                                   related_name="refund_lines")
+    order_line = order_line_field(related_name="refund_lines")
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
 
     class Meta:

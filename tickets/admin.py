@@ -455,7 +455,7 @@ def _approval_confirmation(ticket: Ticket, terms: services.ApprovalTerms) -> pan
     else:
         then = _("The ticket goes to finance, who pays the refund.")
     warning = _("This approves a refund of 0.00: the buyer gets nothing back.") if terms.refund_amount == 0 \
-        and ticket.type != Ticket.Type.EXCHANGE else ""
+        and ticket.traits.money_moves else ""
     return panel.Confirmation(
         title=_("Approve %(no)s?") % {"no": ticket.ticket_no}, lines=[*lines, (_("then"), then)],
         button=_("Yes, approve (%(amount)s)") % {"amount": terms.refund_amount}, warning=warning)

@@ -2,6 +2,7 @@
 
 from aftersales import clock
 from aftersales.money import ZERO, amount_for_units
+from aftersales.vocabulary import TicketType
 from orders.models import Order
 from policies import services as policies
 from tickets import rules
@@ -29,8 +30,8 @@ def eligibility_for(order: Order) -> dict:
                                            already_refunded=amount, units_already_claimed=units)
             if claimable else ZERO,
             "allowed_types": rules.allowed_types(order, line.category, policy, now) if claimable else [],
-            "photos_required_for": sorted({rules.EXCHANGE} | ({rules.REFUND_ONLY, rules.RETURN_REFUND}
-                                          if line.category == rules.FRESH and order.status == "delivered" else set())),
+            "photos_required_for": sorted(t for t in TicketType if rules.photos_required(
+                order=order, categories={line.category}, ticket_type=t)),
             "deadlines": [{"name": w.name, "types": sorted(w.types), "ends_at": w.ends_at, "open": w.is_open(now),
                            "reasons": _reasons_label(w)} for w in windows],
         })

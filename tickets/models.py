@@ -8,8 +8,8 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 
 from aftersales import clock
 from aftersales.history import append_only, tracked
-from aftersales.vocabulary import TicketType
-from orders.models import Order
+from aftersales.vocabulary import TicketType, TypeTraits, traits
+from orders.models import GoodsLine, Order, order_line_field
 from tickets.due import DueKind
 
 
@@ -201,8 +201,13 @@ class Ticket(models.Model):
         return self.ticket_no or f"ticket #{self.pk}"
 
     @property
+    def traits(self) -> TypeTraits:
+        """What this ticket's type means (aftersales.vocabulary.TYPE_TRAITS)."""
+        return traits(self.type)
+
+    @property
     def goods_come_back(self) -> bool:
-        return self.type in (TicketType.RETURN_REFUND, TicketType.EXCHANGE)
+        return self.traits.goods_come_back
 
     @property
     def is_final(self) -> bool:
@@ -216,7 +221,7 @@ class Ticket(models.Model):
     S = Status
 
     def _auto_approvable(self) -> bool:
-        return self.type == TicketType.REFUND_ONLY and self.order.status == Order.Status.UNSHIPPED
+        return self.traits.claimable_before_shipment and self.order.status == Order.Status.UNSHIPPED
 
     @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND, conditions=[_auto_approvable])
     def auto_approve(self):
@@ -226,11 +231,14 @@ class Ticket(models.Model):
                 target=RETURN_VALUE(S.AWAITING_REFUND, S.AWAITING_RETURN, S.AWAITING_EXCHANGE))
     def approve(self):
         """Refund only (or goods already back): awaiting refund; otherwise the goods come back first."""
-        if self.type == TicketType.REFUND_ONLY or self.is_compensation:
+        if not self.traits.goods_come_back or self.is_compensation:
             return self.Status.AWAITING_REFUND
         if self.goods_received_at is None:
             return self.Status.AWAITING_RETURN
-        return self.Status.AWAITING_EXCHANGE if self.type == TicketType.EXCHANGE else self.Status.AWAITING_REFUND
+        return self._after_goods_passed()
+
+    def _after_goods_passed(self) -> str:
+        return self.Status.AWAITING_EXCHANGE if self.traits.replacement_ships else self.Status.AWAITING_REFUND
 
     @transition(field=status, source=S.PENDING_REVIEW, target=S.AWAITING_REFUND)
     def compensate(self):
@@ -258,7 +266,7 @@ class Ticket(models.Model):
         """The buyer withdraws, as long as no goods are on their way back or already in the warehouse."""
 
     def _goods_come_back(self) -> bool:
-        return self.type in (TicketType.RETURN_REFUND, TicketType.EXCHANGE)
+        return self.traits.goods_come_back
 
     @transition(field=status, source=S.AWAITING_RETURN, target=S.AWAITING_RETURN, conditions=[_goods_come_back])
     def record_return_shipment(self):
@@ -270,7 +278,7 @@ class Ticket(models.Model):
     def receive_goods(self, *, all_accepted: bool):
         if not all_accepted:
             return self.Status.PENDING_REVIEW  # ops decides, the inspection attached
-        return self.Status.AWAITING_EXCHANGE if self.type == TicketType.EXCHANGE else self.Status.AWAITING_REFUND
+        return self._after_goods_passed()
 
     def _return_deadline_passed(self) -> bool:
         return self.return_deadline is not None and self.return_deadline < clock.now()
@@ -321,11 +329,9 @@ class Ticket(models.Model):
 
 
 @tracked("TicketLineHistory")
-class TicketLine(models.Model):
+class TicketLine(GoodsLine):
     ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
-                                   related_name="ticket_lines")
-    quantity = models.PositiveIntegerField(_("quantity"))
+    order_line = order_line_field(related_name="ticket_lines")
     refund_amount = models.DecimalField(_("refund amount"), max_digits=12, decimal_places=2)
 
     class Meta:
@@ -333,13 +339,10 @@ class TicketLine(models.Model):
         verbose_name_plural = _("ticket lines")
         ordering = ["pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="ticket_line_quantity_gt_0"),
+            GoodsLine.quantity_gt_0("ticket_line_quantity_gt_0"),
             models.CheckConstraint(condition=Q(refund_amount__gte=0), name="ticket_line_amount_gte_0"),
             models.UniqueConstraint(fields=["ticket", "order_line"], name="one_ticket_line_per_order_line"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} × {self.order_line.product_name}"
 
 
 def upload_path(instance, filename: str) -> str:

@@ -7,12 +7,11 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from aftersales.errors import OutsideWindow, ReasonNotAllowed, TypeNotAllowed
-from aftersales.vocabulary import TicketType
+from aftersales.vocabulary import ClaimWindow, TicketType, traits, types_where
 from orders.models import Order, OrderLine
 from policies.services import Policies
 from reasons.models import Reason
 
-REFUND_ONLY, RETURN_REFUND, EXCHANGE = TicketType.REFUND_ONLY, TicketType.RETURN_REFUND, TicketType.EXCHANGE
 FRESH = OrderLine.Category.FRESH
 
 
@@ -38,28 +37,33 @@ class Window:
         return self.buyer_reasons if buyer_side else self.shop_reasons
 
 
+def types_in(window: ClaimWindow) -> frozenset[str]:
+    """The ticket types that may be claimed in ``window`` (their traits say so: aftersales.vocabulary)."""
+    return frozenset(types_where(lambda t: window in t.windows))
+
+
 def windows_for(order: Order, category: str, policies: Policies) -> list[Window]:
     """The windows a line of ``category`` on ``order`` has, open or not."""
     if order.status == Order.Status.UNSHIPPED:
         # Not shipped yet: refund only, for any reason that fits; approved automatically [001].
-        return [Window("before_shipment", frozenset({REFUND_ONLY}), None)]
+        return [Window(ClaimWindow.BEFORE_SHIPMENT, types_in(ClaimWindow.BEFORE_SHIPMENT), None)]
     if order.status == Order.Status.SHIPPED:
         if category == FRESH:
             return []  # fresh produce: no refusal or change after shipment [000]
-        return [Window("in_transit", frozenset({REFUND_ONLY}), None)]
+        return [Window(ClaimWindow.IN_TRANSIT, types_in(ClaimWindow.IN_TRANSIT), None)]
     delivered = order.delivered_at
     if category == FRESH:
         # Quality problems only, within 48 hours of receipt, with photos [000].
-        return [Window("fresh_quality", frozenset({REFUND_ONLY, RETURN_REFUND, EXCHANGE}),
+        return [Window(ClaimWindow.FRESH_QUALITY, types_in(ClaimWindow.FRESH_QUALITY),
                        delivered + policies.hours("fresh_claim_hours"), quality_only=True, buyer_reasons=False)]
     return [
         # 7-day no-reason return (or exchange, e.g. for size) from receipt [004][002]; buyer's reasons
         # send the goods back, at the buyer's cost.
-        Window("no_reason", frozenset({RETURN_REFUND, EXCHANGE}), delivered + policies.days("no_reason_days"),
+        Window(ClaimWindow.NO_REASON, types_in(ClaimWindow.NO_REASON), delivered + policies.days("no_reason_days"),
                shop_reasons=False),
         # Problems on the shop's or the carrier's side; refund only where the goods are not worth
         # sending back, which the reason's own flags decide.
-        Window("quality", frozenset({REFUND_ONLY, RETURN_REFUND, EXCHANGE}),
+        Window(ClaimWindow.QUALITY, types_in(ClaimWindow.QUALITY),
                delivered + policies.days("quality_days"), buyer_reasons=False),
     ]
 
@@ -98,9 +102,9 @@ def _type_refusal(order: Order, category: str, ticket_type: str) -> str:
 
 def _window_refusal(window: Window, category: str) -> str:
     ends = window.ends_at.isoformat() if window.ends_at else ""
-    if window.name == "fresh_quality":
+    if window.name == ClaimWindow.FRESH_QUALITY:
         return _("Fresh produce must be claimed within 48 hours of delivery (until %(ends)s).") % {"ends": ends}
-    if window.name == "no_reason":
+    if window.name == ClaimWindow.NO_REASON:
         return _("The 7-day no-reason return ended at %(ends)s.") % {"ends": ends}
     return _("The after-sales window for these goods ended at %(ends)s.") % {"ends": ends}
 
@@ -110,10 +114,13 @@ def allowed_types(order: Order, category: str, policies: Policies, now: datetime
     for window in windows_for(order, category, policies):
         if window.is_open(now):
             types |= window.types
-    return [t for t in (REFUND_ONLY, RETURN_REFUND, EXCHANGE) if t in types]
+    return [t for t in TicketType if t in types]
 
 
-def photos_required(*, order: Order, categories: set[str], ticket_type: str, reason: Reason) -> bool:
-    """Exchange, a reason that asks for them, and fresh produce received damaged [000]."""
-    return (ticket_type == EXCHANGE or reason.requires_photos
+def photos_required(*, order: Order, categories: set[str], ticket_type: str, reason: Reason | None = None) -> bool:
+    """The one photo rule, for submission and for the eligibility view: a type that always asks for them
+    (exchange, SPEC §4.3), a reason that asks for them, and fresh produce received damaged [000]. Without
+    a reason (the eligibility view, before the buyer picked one): whether photos are required whatever
+    the reason."""
+    return (traits(ticket_type).photos_required or (reason is not None and reason.requires_photos)
             or (FRESH in categories and order.status == Order.Status.DELIVERED))

@@ -80,8 +80,7 @@ class GoodsBackTypeFilter(admin.SimpleListFilter):
     parameter_name = "type"
 
     def lookups(self, request, model_admin):
-        return [(Ticket.Type.RETURN_REFUND, Ticket.Type.RETURN_REFUND.label),
-                (Ticket.Type.EXCHANGE, Ticket.Type.EXCHANGE.label)]
+        return [(t, t.label) for t in Ticket.Type if t.traits.goods_come_back]
 
     def queryset(self, request, queryset):
         return queryset.filter(type=self.value()) if self.value() else queryset
@@ -105,7 +104,7 @@ class ArrivalsAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return (super().get_queryset(request)
                 .filter(status=Ticket.Status.AWAITING_RETURN,
-                        type__in=[Ticket.Type.RETURN_REFUND, Ticket.Type.EXCHANGE])
+                        type__in=[t for t in Ticket.Type if t.traits.goods_come_back])
                 .select_related("buyer")
                 .prefetch_related("return_shipments",
                                   Prefetch("lines", queryset=TicketLine.objects.select_related("order_line"))))

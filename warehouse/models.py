@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.history import append_only, tracked
 from aftersales.vocabulary import InspectionRejection
+from orders.models import GoodsLine
 from tickets.models import Ticket
 
 
@@ -31,11 +32,8 @@ class Inbound(models.Model):
 
 
 @tracked("InboundLineHistory")
-class InboundLine(models.Model):
+class InboundLine(GoodsLine):
     inbound = models.ForeignKey(Inbound, verbose_name=_("inbound"), on_delete=models.PROTECT, related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
-                                   related_name="+")
-    quantity = models.PositiveIntegerField(_("quantity"))
     accepted = models.BooleanField(_("accepted"))
     reject_reason = models.CharField(_("why refused"), max_length=20, blank=True, choices=InspectionRejection)
     note = models.CharField(_("inspection note"), max_length=500, blank=True)
@@ -44,14 +42,11 @@ class InboundLine(models.Model):
         verbose_name = _("inbound line")
         verbose_name_plural = _("inbound lines")
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="inbound_quantity_gt_0"),
+            GoodsLine.quantity_gt_0("inbound_quantity_gt_0"),
             # Refused goods say why; accepted goods have nothing to explain.
             models.CheckConstraint(condition=Q(accepted=True, reject_reason="") | Q(accepted=False) & ~Q(reject_reason=""),
                                    name="inbound_rejection_has_reason"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} × {self.order_line.product_name}"
 
 
 @tracked("OutboundHistory")
@@ -80,20 +75,14 @@ class Outbound(models.Model):
 
 
 @tracked("OutboundLineHistory")
-class OutboundLine(models.Model):
+class OutboundLine(GoodsLine):
     outbound = models.ForeignKey(Outbound, verbose_name=_("outbound"), on_delete=models.PROTECT,
                                  related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
-                                   related_name="+")
-    quantity = models.PositiveIntegerField(_("quantity"))
 
     class Meta:
         verbose_name = _("outbound line")
         verbose_name_plural = _("outbound lines")
-        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="outbound_quantity_gt_0")]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} × {self.order_line.product_name}"
+        constraints = [GoodsLine.quantity_gt_0("outbound_quantity_gt_0")]
 
 
 @tracked("OutboundRequestHistory")
@@ -132,20 +121,14 @@ class OutboundRequest(models.Model):
         return f"{self.get_purpose_display()} · {self.ticket}"
 
 
-class OutboundRequestLine(models.Model):
+class OutboundRequestLine(GoodsLine):
     request = models.ForeignKey(OutboundRequest, verbose_name=_("outbound request"), on_delete=models.CASCADE,
                                 related_name="lines")
-    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
-                                   related_name="+")
-    quantity = models.PositiveIntegerField(_("quantity"))
 
     class Meta:
         verbose_name = _("requested line")
         verbose_name_plural = _("requested lines")
-        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="outbound_request_quantity_gt_0")]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} × {self.order_line.product_name}"
+        constraints = [GoodsLine.quantity_gt_0("outbound_request_quantity_gt_0")]
 
 
 class InboundPhoto(models.Model):

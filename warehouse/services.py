@@ -50,7 +50,7 @@ def record_inbound(*, ticket_id: int, actor, lines, note: str = "", photo_ids=()
     ticket = receipt.ticket
     inbound = Inbound.objects.create(
         ticket=ticket, operator=actor, note=receipt.note, created_at=receipt.at,
-        type=Inbound.Type.EXCHANGE if ticket.type == Ticket.Type.EXCHANGE else Inbound.Type.RETURN)
+        type=Inbound.Type.EXCHANGE if ticket.traits.replacement_ships else Inbound.Type.RETURN)
     InboundLine.objects.bulk_create([
         InboundLine(inbound=inbound, order_line=line.ticket_line.order_line, quantity=line.quantity,
                     accepted=line.accepted, reject_reason=line.reject_reason, note=line.note)
@@ -144,7 +144,7 @@ def request_replacement_shipment(event: TimelineEvent) -> OutboundRequest | None
     already back): the dispatch queue gets the replacement to send, every claimed unit, in the same
     transaction (`warehouse.apps` subscribes to RECEIVE_GOODS and APPROVE)."""
     ticket = event.ticket
-    if (ticket.type != Ticket.Type.EXCHANGE or ticket.status != Ticket.Status.AWAITING_EXCHANGE
+    if (not ticket.traits.replacement_ships or ticket.status != Ticket.Status.AWAITING_EXCHANGE
             or ticket.replacement_shipped_at is not None):
         return None
     parts = [(line.order_line, line.quantity) for line in ticket.lines.select_related("order_line")]
@@ -183,7 +183,7 @@ def request_intercept(event: TimelineEvent) -> Intercept | None:
     is told to hold or cancel the shipment (SPEC §4.1, seed 001), in the approval's transaction. Once per
     ticket: a second approval (after a send-back) does not ask again."""
     ticket = event.ticket
-    if not ticket.intercept_requested or ticket.type != Ticket.Type.REFUND_ONLY:
+    if not ticket.intercept_requested or not ticket.traits.claimable_before_shipment:
         return None
     intercept, _created = Intercept.objects.get_or_create(ticket=ticket, defaults={"requested_at": event.at})
     return intercept

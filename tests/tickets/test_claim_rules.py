@@ -321,8 +321,8 @@ def test_seven_photos_are_refused(buyer):
 def exchange_reason_without_photos(db):
     """A shop-side quality reason that allows exchange and does not itself ask for photos."""
     return Reason.objects.create(code="faulty_switch", name="Switch does not work", group="product",
-                                 is_quality_issue=True, responsible="shop", for_refund_only=False,
-                                 for_return_refund=True, for_exchange=True, requires_photos=False)
+                                 is_quality_issue=True, responsible="shop",
+                                 ticket_types=["return_refund", "exchange"], requires_photos=False)
 
 
 @pytest.mark.django_db

@@ -139,7 +139,7 @@ def record_goods_received(*, ticket_id: int, actor, lines, note: str = "", photo
     changes = {"inspection": [None, [[line.ticket_line.order_line.line_id, line.quantity, line.accepted,
                                       line.reject_reason, line.note] for line in received]]}
     fields = []
-    if not all_accepted and ticket.type != Ticket.Type.EXCHANGE and not ticket.is_compensation:
+    if not all_accepted and ticket.traits.money_moves and not ticket.is_compensation:
         recomputed = _accepted_refund(ticket, received)
         if recomputed["refund_amount"] != ticket.refund_amount:
             changes["refund_amount"] = [str(ticket.refund_amount), str(recomputed["refund_amount"])]

@@ -16,7 +16,7 @@ from aftersales.errors import (
 )
 from aftersales.inputs import clean_text, line_quantities
 from aftersales.money import ZERO, money
-from aftersales.vocabulary import TicketType
+from aftersales.vocabulary import TicketType, traits
 from orders.models import Buyer, Order, OrderLine
 from policies import services as policies
 from reasons.selectors import offered_reason
@@ -88,7 +88,7 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     ticket = Ticket(
         id=ticket_id, order=order, buyer=buyer, shop_id=order.shop_id, type=type, reason=reason,
         description=description, goods_amount=goods, shipping_refund=shipping,
-        refund_amount=ZERO if type == TicketType.EXCHANGE else goods + shipping,
+        refund_amount=goods + shipping if traits(type).money_moves else ZERO,
         intercept_requested=order.status == Order.Status.UNSHIPPED, created_at=now, review_started_at=now)
     set_due(ticket)  # before the insert: the due time goes in with the row
     if ticket_id is not None:
@@ -110,7 +110,7 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
     if ticket.intercept_requested:
         record_event(ticket, EventKind.INTERCEPT_REQUESTED, actor=None, before=ticket.status, buyer_visible=False,
                      reason=gettext_noop("Order not shipped yet: the warehouse is told to hold the shipment."))
-    auto_approved = (type == TicketType.REFUND_ONLY and order.status == Order.Status.UNSHIPPED
+    auto_approved = (traits(type).claimable_before_shipment and order.status == Order.Status.UNSHIPPED
                      and ticket.refund_amount <= policy["auto_approve_max_amount"])
     if auto_approved:
         events.append(_auto_approve(ticket))

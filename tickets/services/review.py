@@ -11,7 +11,6 @@ from aftersales.inputs import clean_text
 from aftersales.money import ZERO, parse_amount
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group, require_role
 from aftersales.transactions import atomic_retrying
-from aftersales.vocabulary import TicketType
 from policies import services as policies
 from tickets.machine import check_can, lock_ticket, mark_replied, move, read_ticket, record_event, save_status
 from tickets.models import EventKind, Note, Ticket
@@ -48,7 +47,7 @@ def _approval_terms(ticket: Ticket, *, refund_amount, fee_reason, refund_shippin
     shipping = _choose(refund_shipping, ticket.shipping_refund > 0, extras["shipping"])
     coupon = _choose(refund_coupon, ticket.coupon_refund > 0, extras["coupon"])
     vc = _choose(refund_virtual_currency, ticket.virtual_currency_refund > 0, extras["virtual_currency"])
-    if ticket.type == TicketType.EXCHANGE:
+    if not ticket.traits.money_moves:
         shipping = coupon = vc = ZERO
         maximum = ZERO
     elif ticket.is_compensation:

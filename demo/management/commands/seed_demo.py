@@ -23,7 +23,7 @@ from demo import journeys
 from orders.models import Order, Shop
 from orders.services import import_order
 from reasons.models import Reason
-from tickets import services
+from tickets import rules, services
 from tickets.models import Ticket
 from tickets.uploads import store_upload
 
@@ -140,7 +140,7 @@ class Command(RecordedCommand):
             for status in states:
                 account = "alice" if status not in (S.REJECTED, S.CLOSED) else "bob"
                 shop, lines, reason = ("HOME", general, "quality_issue")
-                if ticket_type == T.REFUND_ONLY:
+                if not ticket_type.traits.goods_come_back:  # goods not worth sending back: fresh produce
                     shop, lines, reason = ("FRESH", fresh, "damaged_in_transit")
                 made += self._ticket(f"DEMO-{ticket_type[:3]}-{status[:12]}", account, shop, lines, ticket_type,
                                      reason, status, staff)
@@ -176,12 +176,13 @@ class Command(RecordedCommand):
     def _claim(self, order, ticket_type, reason_code, status, staff, quantities, description) -> int:
         order_lines = list(order.lines.all())
         quantities = quantities or [ol.quantity for ol in order_lines]
-        needs_photos = ticket_type == T.EXCHANGE or Reason.objects.get(code=reason_code).requires_photos or (
-            order_lines[0].category == "fresh")
+        reason = Reason.objects.get(code=reason_code)
+        needs_photos = rules.photos_required(order=order, categories={ol.category for ol in order_lines},
+                                             ticket_type=ticket_type, reason=reason)
         photos = [self._photo(order.buyer.user).pk for _ in range(2 if needs_photos else 0)]
         ticket = services.submit_ticket(
             actor=order.buyer.user, order_no=order.order_no, type=ticket_type,
-            reason_id=Reason.objects.get(code=reason_code).pk, photo_ids=photos,
+            reason_id=reason.pk, photo_ids=photos,
             description=description or "Arrived damaged: see photos.",
             lines=[{"order_line_id": ol.line_id, "quantity": q} for ol, q in zip(order_lines, quantities,
                                                                                 strict=True)])
