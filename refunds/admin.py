@@ -118,7 +118,6 @@ class RefundAdmin(BulkTicketActions, ReadOnlyAdmin):
         return None
 
 
-
 class EscalatedFilter(YesNoFilter):
     title = _("escalated")
     parameter_name = "escalated"
