@@ -51,3 +51,25 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class YesNoFilter(admin.SimpleListFilter):
+    """A list filter on whether a row has something: "yes" where ``field`` holds a value (a time, a
+    related row), "no" where it is empty. A subclass names the field, its title and its two words;
+    ``values`` keeps the words an older address used, ``distinct`` drops the repeats a to-many field
+    brings."""
+
+    field = ""
+    yes_label = _("Yes")
+    no_label = _("No")
+    values = ("yes", "no")
+    distinct = False
+
+    def lookups(self, request, model_admin):
+        return [(self.values[0], self.yes_label), (self.values[1], self.no_label)]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.values:
+            return queryset
+        chosen = queryset.filter(**{f"{self.field}__isnull": self.value() == self.values[1]})
+        return chosen.distinct() if self.distinct else chosen

@@ -13,25 +13,17 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.admin import YesNoFilter
 from aftersales.errors import DomainError
 from aftersales.vocabulary import TicketType
 from reasons.models import Reason
 from reasons.services import DELETED, RETIRED, delete_or_retire_reason, restore_reason, retire_reason
 
 
-class RetiredFilter(admin.SimpleListFilter):
+class RetiredFilter(YesNoFilter):
     title = _("retired")
     parameter_name = "retired"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(retired_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(retired_at__isnull=True)
-        return queryset
+    field = "retired_at"
 
 
 class TicketTypeFilter(admin.SimpleListFilter):

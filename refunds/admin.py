@@ -1,7 +1,5 @@
-"""Finance in the admin: refund records, and finance's actions on the ticket page and list.
-
-The ticket page belongs to tickets; finance's buttons are added here by subclassing its admin and
-registering it again, so the arrow points from refunds to tickets."""
+"""Finance in the admin: refund records and finance's queue. Finance's actions on the ticket page and
+list are added through tickets' doors (refunds.screens, registered from RefundsConfig.ready)."""
 
 from decimal import Decimal
 
@@ -17,13 +15,15 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import NumericRangeFilter
 
-from aftersales.admin import CappedCountPaginator, ReadOnlyAdmin, ReadOnlyInline
+from aftersales.admin import CappedCountPaginator, ReadOnlyAdmin, ReadOnlyInline, YesNoFilter
 from aftersales.roles import FINANCE, in_group
 from refunds import selectors, services
 from refunds.models import Refund, RefundAttempt, RefundLine, RefundQueueTicket
+from refunds.screens import finance_approve_selected
 from tickets import panel
-from tickets.admin import AppliedRangeFilter, BulkTicketActions, TicketAdmin, due_in_words, short_time
-from tickets.models import Ticket, TicketLine
+from tickets.models import TicketLine
+from tickets.presenters import due_in_words, short_time
+from tickets.queue import AppliedRangeFilter, BulkTicketActions
 
 
 class RefundLineInline(ReadOnlyInline):
@@ -118,42 +118,15 @@ class RefundAdmin(BulkTicketActions, ReadOnlyAdmin):
         return None
 
 
-
-class FinanceBulkApproval:
-    """Finance's bulk approval, on the refund queue and on the ticket list alike: each ticket with its amount
-    (or why it would be refused), the count and the total, asked once (BulkTicketActions)."""
-
-    def has_finance_permission(self, request):
-        return in_group(request.user, FINANCE)
-
-    @admin.action(description=_("Approve the refunds (finance)"), permissions=["finance"])
-    def finance_approve_selected(self, request, queryset):
-        def amount(pk):
-            return services.preview_finance_approval(ticket_id=pk, actor=request.user).refund_amount
-
-        asked = self._confirm_bulk(request, queryset, "finance_approve_selected", amount,
-                                   _("Pay the refunds of these tickets?"))
-        if asked is not None:
-            return asked
-        self._each(request, queryset, lambda pk: services.finance_approve_ticket(ticket_id=pk, actor=request.user))
-        return None
-
-
-class EscalatedFilter(admin.SimpleListFilter):
+class EscalatedFilter(YesNoFilter):
     title = _("escalated")
     parameter_name = "escalated"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("escalated")), ("no", _("not escalated"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(escalated_at__isnull=self.value() == "no")
-        return queryset
+    field = "escalated_at"
+    yes_label, no_label = _("escalated"), _("not escalated")
 
 
 @admin.register(RefundQueueTicket)
-class RefundQueueAdmin(FinanceBulkApproval, BulkTicketActions, ReadOnlyAdmin):
+class RefundQueueAdmin(BulkTicketActions, ReadOnlyAdmin):
     """Finance's queue (SPEC §8, seed 001): each approved refund with its goods line by line and what else
     goes back, the oldest decision first; approve a selection (shown with the count and the total, asked
     once) or send it back to ops with a reason. The ticket page has the same two actions."""
@@ -168,13 +141,16 @@ class RefundQueueAdmin(FinanceBulkApproval, BulkTicketActions, ReadOnlyAdmin):
     paginator = CappedCountPaginator
     # The refund's due time counts from the approval (or the goods' arrival): due first is oldest first.
     ordering = ["next_deadline_at", "id"]
-    actions = ["finance_approve_selected", "finance_send_back_selected"]
+    actions = [finance_approve_selected, "finance_send_back_selected"]
     change_list_template = "admin/refunds/refundqueueticket/change_list.html"
 
     def get_queryset(self, request):
         return (selectors.list_tickets_for_finance(base=super().get_queryset(request))
                 .prefetch_related(Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")
                                            .order_by("pk"))))
+
+    def has_finance_permission(self, request):
+        return in_group(request.user, FINANCE)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -242,42 +218,3 @@ class RefundQueueAdmin(FinanceBulkApproval, BulkTicketActions, ReadOnlyAdmin):
         self._each(request, queryset, lambda pk: services.finance_reject_ticket(
             ticket_id=pk, actor=request.user, reason=form.cleaned_data["reason"]))
         return None
-
-
-class TicketWithFinanceAdmin(FinanceBulkApproval, TicketAdmin):
-    """The ticket page and list, with finance's approve / send back."""
-
-    actions = [*TicketAdmin.actions, "finance_approve_selected"]
-    change_form_template = "admin/refunds/ticket_change_form.html"
-
-
-    def panel_context(self, request, ticket: Ticket) -> dict:
-        return {**super().panel_context(request, ticket), "can_finance": in_group(request.user, FINANCE)}
-
-    def panel_actions(self) -> dict[str, panel.PanelAction]:
-        return {
-            **super().panel_actions(),
-            "finance_approve": panel.PanelAction(
-                panel.NoFieldsForm, done=_("Refund approved: it is being paid."),
-                confirm=lambda request, ticket, data: _finance_confirmation(
-                    services.preview_finance_approval(ticket_id=ticket.pk, actor=request.user)),
-                call=lambda request, ticket, data: services.finance_approve_ticket(
-                    ticket_id=ticket.pk, actor=request.user)),
-            "finance_reject": panel.PanelAction(
-                panel.SendBackForm, done=_("Sent back to ops with your reason."),
-                call=lambda request, ticket, data: services.finance_reject_ticket(
-                    ticket_id=ticket.pk, actor=request.user, reason=data["reason"])),
-        }
-
-
-def _finance_confirmation(ticket: Ticket) -> panel.Confirmation:
-    return panel.Confirmation(
-        title=_("Pay the refund of %(no)s?") % {"no": ticket.ticket_no},
-        lines=panel.money_lines(ticket, cash=ticket.refund_amount, shipping=ticket.shipping_refund,
-                                fee=ticket.service_fee, fee_reason=ticket.fee_reason, coupon=ticket.coupon_refund,
-                                points=ticket.virtual_currency_refund),
-        button=_("Yes, pay %(amount)s") % {"amount": ticket.refund_amount})
-
-
-admin.site.unregister(Ticket)
-admin.site.register(Ticket, TicketWithFinanceAdmin)

@@ -7,8 +7,8 @@ from rest_framework.views import APIView
 from aftersales.api import InGroup, error_responses, validate
 from aftersales.roles import FINANCE
 from refunds import selectors, services
-from tickets.api.serializers import StaffTicketOutput, StaffTicketRowOutput
-from tickets.api.views import ReasonInput, staff_detail, staff_ticket_id
+from tickets.api.lookups import staff_detail, staff_ticket_id
+from tickets.api.serializers import ReasonInput, StaffTicketOutput, StaffTicketRowOutput
 
 
 class FinanceApproveView(APIView):

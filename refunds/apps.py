@@ -9,6 +9,7 @@ class RefundsConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from aftersales import metrics
+        from refunds import screens
         from refunds.metrics import RefundFigures
         from refunds.services import refund_auto_approved, refund_late_refund
         from tickets.models import EventKind
@@ -17,3 +18,4 @@ class RefundsConfig(AppConfig):
         subscribe(EventKind.AUTO_APPROVE, refund_auto_approved)
         subscribe(EventKind.ESCALATE, refund_late_refund)
         metrics.register(RefundFigures())
+        screens.register()  # finance on the ticket page and the queue, through tickets' doors

@@ -1,58 +1,38 @@
 """The ops queue and the review page (SPEC §8). Every button calls the same service as the API.
 
-Parts downstream of tickets add their own actions to this page by subclassing TicketAdmin and
-registering it again (refunds.admin adds finance's): tickets never imports them."""
-
+The review panel's wiring is tickets.panel; the queue's shared pieces are tickets.queue. Parts downstream
+of tickets add their own actions, sections and markers through the doors those two modules own
+(register_panel_action, register_panel_section, register_list_action, register_list_marker), from their
+AppConfig.ready: nobody subclasses or re-registers TicketAdmin, and tickets never imports them."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import label_for_field
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.timezone import localtime
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import DateRangeFilter
 
 from aftersales import clock, preferences
-from aftersales.admin import CappedCountPaginator
+from aftersales.admin import CappedCountPaginator, YesNoFilter
 from aftersales.errors import DomainError
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
-from tickets import panel, presenters, selectors, services
-from tickets.models import EventKind, ReplyTemplate, Ticket, Upload
+from tickets import panel, presenters, queue, selectors, services
+from tickets.models import ReplyTemplate, Ticket
 
 
-class AppliedRangeFilter(DateRangeFilter):
-    """The claim's date range, by the name staff know it by ("applied at", not the column's name)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.title = _("applied at")
-
-
-class ApprovedFilter(admin.SimpleListFilter):
+class ApprovedFilter(YesNoFilter):
     title = _("approved by review")
     parameter_name = "approved"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("approved")), ("no", _("not approved"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(approved_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(approved_at__isnull=True)
-        return queryset
+    field = "approved_at"
+    yes_label, no_label = _("approved"), _("not approved")
 
 
 class AttentionFilter(admin.SimpleListFilter):
@@ -102,51 +82,15 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # "nothing due" sorts last, as NU
 SEARCH_CAP = 1000
 
 
-class BulkTicketActions:
-    """Bulk actions over tickets on a list: each ticket through its service, refusals named."""
-
-    def _confirm_bulk(self, request, queryset, action: str, amount_of, title):
-        """A bulk action that moves money first shows each ticket with its amount (or why it would be
-        refused), the count and the total, and asks once; None once confirmed."""
-        if request.POST.get("confirmed") == "yes":
-            return None
-        rows, total = [], Decimal("0.00")
-        for pk, ticket_no in queryset.values_list("pk", "ticket_no"):
-            try:
-                value = amount_of(pk)
-                rows.append((ticket_no, value, ""))
-                total += value
-            except DomainError as exc:
-                rows.append((ticket_no, None, exc.detail))
-        doable = [row for row in rows if row[1] is not None]
-        return TemplateResponse(request, "admin/tickets/ticket/confirm_bulk.html", {
-            **self.admin_site.each_context(request), "title": title, "opts": self.model._meta, "action": action,
-            "rows": rows, "count": len(doable), "total": total,
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
-
-    def _each(self, request, queryset, action, *, ticket_no="ticket_no", done_message=None) -> None:
-        """``action(pk)`` for each selected row; a refusal is named by its ticket no (``ticket_no``: where
-        the row keeps it), the rest go on; then how many were done."""
-        done = 0
-        for pk, number in queryset.values_list("pk", ticket_no):
-            try:
-                action(pk)
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{number}: {exc.detail}", messages.WARNING)
-        if done:
-            self.message_user(request, (done_message or _("%(n)d ticket(s) done.")) % {"n": done}, messages.SUCCESS)
-
-
 @admin.register(Ticket)
-class TicketAdmin(BulkTicketActions, admin.ModelAdmin):
+class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
     list_display = ["ticket_no", "order_no", "shop_name", "type", "refund", "applied_at", "due",
                     "reviewed", "order_placed_at", "status_badge"]
     list_display_links = ["ticket_no"]
     # Each user may hide, reorder and freeze these (aftersales.preferences); the ticket no always shows.
     COLUMNS = "tickets.ticket"
     FIXED_COLUMNS = ("ticket_no",)
-    list_filter = ["status", AttentionFilter, MineFilter, "type", ("created_at", AppliedRangeFilter),
+    list_filter = ["status", AttentionFilter, MineFilter, "type", ("created_at", queue.AppliedRangeFilter),
                    ("order__placed_at", DateRangeFilter), ApprovedFilter, "shop"]
     search_fields = ["ticket_no"]  # the search itself: get_search_results (partial, indexed, four sources)
     search_help_text = _("part of a ticket no, order no, buyer account or tracking no")
@@ -209,26 +153,22 @@ class TicketAdmin(BulkTicketActions, admin.ModelAdmin):
 
     @admin.display(description=_("order placed at"), ordering="order__placed_at")
     def order_placed_at(self, ticket):
-        return short_time(ticket.order.placed_at)
+        return presenters.short_time(ticket.order.placed_at)
 
     @admin.display(description=_("applied at"), ordering="created_at")
     def applied_at(self, ticket):
-        return short_time(ticket.created_at)
+        return presenters.short_time(ticket.created_at)
 
     @admin.display(description=_("reviewed at"), ordering="reviewed_at")
     def reviewed(self, ticket):
-        return short_time(ticket.reviewed_at)
+        return presenters.short_time(ticket.reviewed_at)
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, ticket):
         colour = {"pending_review": "#b45309", "awaiting_return": "#1d4ed8", "awaiting_refund": "#7c3aed",
                   "awaiting_exchange": "#0e7490", "completed": "#15803d", "rejected": "#b91c1c"}.get(
             ticket.status, "#4b5563")
-        markers = [(symbol, str(label)) for symbol, label, on in (
-            ("⟲", _("sent back by finance"), ticket.status == "pending_review" and ticket.finance_rejection_reason),
-            ("✗", _("inspection rejected goods"), ticket.status == "pending_review" and ticket.inspection_passed is False),
-            ("⚑", _("escalated"), ticket.escalated_at and not ticket.is_final),
-            ("⚠", _("too late to hold the shipment"), ticket.intercept_failed_at)) if on]
+        markers = queue.markers_for(ticket)  # tickets' own and the other parts' (tickets.queue)
         return format_html('<span style="color:{};font-weight:600">{}</span>{}{}', colour, ticket.get_status_display(),
                            format_html_join("", ' <span class="marker" title="{1}">{0}</span>', markers),
                            format_html(' <span class="assignee">· {}</span>', ticket.assignee.get_username())
@@ -236,7 +176,7 @@ class TicketAdmin(BulkTicketActions, admin.ModelAdmin):
 
     @admin.display(description=_("due"), ordering=F("next_deadline_at").asc(nulls_last=True))
     def due(self, ticket):
-        return due_in_words(ticket)
+        return presenters.due_in_words(ticket)
 
     # per-user columns
 
@@ -326,17 +266,20 @@ class TicketAdmin(BulkTicketActions, admin.ModelAdmin):
         self._each(request, queryset, lambda pk: services.assign_ticket(ticket_id=pk, actor=request.user,
                                                                         assignee=request.user))
 
-    @admin.action(description=_("Approve at the computed amount (ops)"), permissions=["approve"])
-    def approve_selected(self, request, queryset):
-        def amount(pk):
-            return services.preview_approval(ticket_id=pk, actor=request.user).refund_amount
+    approve_selected = queue.money_bulk_action(
+        name="approve_selected", description=_("Approve at the computed amount (ops)"), permissions=["approve"],
+        title=_("Approve these tickets at their computed amounts?"),
+        amount_of=lambda request, pk: services.preview_approval(ticket_id=pk, actor=request.user).refund_amount,
+        do=lambda request, pk: services.approve_ticket(ticket_id=pk, actor=request.user))
 
-        asked = self._confirm_bulk(request, queryset, "approve_selected", amount,
-                                   _("Approve these tickets at their computed amounts?"))
-        if asked is not None:
-            return asked
-        self._each(request, queryset, lambda pk: services.approve_ticket(ticket_id=pk, actor=request.user))
-        return None
+    def get_actions(self, request):
+        """Tickets' own bulk actions, then those other parts registered (tickets.queue), for whom they allow."""
+        actions = super().get_actions(request)
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return actions
+        for action in queue.list_actions(request):
+            actions[action.name] = (action.function, action.name, action.description)
+        return actions
 
     # the review panel on the detail page
 
@@ -345,166 +288,12 @@ class TicketAdmin(BulkTicketActions, admin.ModelAdmin):
                 path("columns/", self.admin_site.admin_view(self.columns_view), name="tickets_ticket_columns"),
                 *super().get_urls()]
 
-    def panel_context(self, request, ticket: Ticket) -> dict:
-        """What the review panel's template needs to show (subclasses add theirs)."""
-        return {"panel_forms": panel.bound_forms(request, ticket, self.panel_actions()),
-                "goods": ticket.lines.select_related("order_line"), "photos": ticket.photos.all(),
-                "return_shipments": ticket.return_shipments.all(),
-                "notes": ticket.notes.select_related("author").order_by("-created_at", "-pk"),
-                "history": presenters.history_rows(ticket),
-                "timeline": presenters.timeline(ticket.events.select_related("actor").order_by("-at", "-pk")),
-                "after_sales_count": Ticket.objects.filter(buyer_id=ticket.buyer_id).count(),
-                "reason_name": ticket.reason.localized_name(get_language()),
-                "reply_templates": sorted(ReplyTemplate.objects.filter(is_active=True),  # the ladder's order
-                                          key=lambda t: (ReplyTemplate.Step.values.index(t.step), t.display_order))
-                if in_group(request.user, OPS) else [],
-                **_inspection(ticket),
-                "intercept_late": presenters.timeline_row(
-                    ticket.events.filter(transition=EventKind.INTERCEPT_FAILED).latest("at", "pk"))
-                if ticket.intercept_failed_at else None,
-                "reship_parts": _reship_parts(ticket),
-                "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
-                "act_url": reverse("admin:tickets_ticket_act", args=[ticket.pk])}
-
-    def panel_actions(self) -> dict[str, panel.PanelAction]:
-        """The panel's forms, by the ``action`` each posts (subclasses add theirs)."""
-        return {
-            "approve": panel.PanelAction(
-                panel.ApproveForm, done=_("Approved."), initial=_approval_defaults,
-                confirm=lambda request, ticket, data: _approval_confirmation(
-                    ticket, services.preview_approval(ticket_id=ticket.pk, actor=request.user, **_choices(data))),
-                call=lambda request, ticket, data: services.approve_ticket(
-                    ticket_id=ticket.pk, actor=request.user, **_choices(data))),
-            "reject": panel.PanelAction(
-                panel.RejectForm, done=_("Rejected; the buyer sees the reason."),
-                call=lambda request, ticket, data: services.reject_ticket(
-                    ticket_id=ticket.pk, actor=request.user, reason=data["reason"])),
-            "compensate": panel.PanelAction(
-                panel.CompensateForm, done=_("Settled with compensation; finance pays it."),
-                confirm=lambda request, ticket, data: _compensation_confirmation(
-                    ticket, services.preview_compensation(ticket_id=ticket.pk, actor=request.user, **data)),
-                call=lambda request, ticket, data: services.compensate_ticket(
-                    ticket_id=ticket.pk, actor=request.user, **data)),
-            "reship": panel.PanelAction(
-                panel.ReshipForm, done=_("Re-ship recorded; the warehouse sends the parts."),
-                confirm=lambda request, ticket, data: _reship_confirmation(
-                    ticket, services.preview_reship(ticket_id=ticket.pk, actor=request.user, **_reship(data))),
-                call=lambda request, ticket, data: services.reship_ticket(
-                    ticket_id=ticket.pk, actor=request.user, **_reship(data))),
-            "retention": panel.PanelAction(
-                panel.RetentionForm, done=_("Retention attempt recorded."),
-                call=lambda request, ticket, data: services.record_retention_attempt(
-                    ticket_id=ticket.pk, actor=request.user, **data)),
-            "note": panel.PanelAction(
-                panel.NoteForm, done=_("Note added."),
-                call=lambda request, ticket, data: services.add_note(
-                    ticket_id=ticket.pk, actor=request.user, text=data["text"])),
-        }
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         ticket = self.get_object(request, object_id)
-        extra = self.panel_context(request, ticket) if ticket else {}
+        extra = panel.page_context(request, ticket) if ticket else {}
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def act_view(self, request, ticket_id):
         ticket = get_object_or_404(Ticket.objects.select_related("buyer", "shop"), pk=ticket_id)
-        return panel.act(request, ticket, self.panel_actions(), admin_site=self.admin_site,
+        return panel.act(request, ticket, panel.actions(), admin_site=self.admin_site,
                          message_user=self.message_user)
-
-
-
-def due_in_words(ticket: Ticket):
-    """"in 3 h 20 min", or "overdue 2 d 5 h" in red: what a queue's due column says."""
-    if ticket.next_deadline_at is None:
-        return "—"
-    left = ticket.next_deadline_at - clock.now()
-    kind = ticket.get_next_deadline_kind_display()
-    if left.total_seconds() < 0:
-        return format_html('<span class="overdue" style="color:#b91c1c;font-weight:700" title="{}">{} {}</span>',
-                           kind, _("overdue"), presenters.span(-left))
-    return format_html('<span title="{}">{} {}</span>', kind, _("in"), presenters.span(left))
-
-
-def short_time(value):
-    """"11-26 21:06" in the list (the year on hover): three time columns must fit beside the rest."""
-    if not value:
-        return "—"
-    value = localtime(value)
-    return format_html('<span title="{}">{}</span>', date_format(value, "SHORT_DATETIME_FORMAT"),
-                       date_format(value, "m-d H:i"))
-
-
-def _approval_defaults(ticket: Ticket) -> dict:
-    """The form starts where the service would: extras on when the ticket already counts them (a whole
-    order refunded before shipment gets its shipping back), the return address the service would use."""
-    return {"refund_shipping": ticket.shipping_refund > 0, "refund_coupon": ticket.coupon_refund > 0,
-            "refund_virtual_currency": ticket.virtual_currency_refund > 0,
-            "return_address": ticket.return_address or ticket.shop.return_address}
-
-
-def _choices(data: dict) -> dict:
-    return {**data, "return_address": data["return_address"] or None}
-
-
-def _approval_confirmation(ticket: Ticket, terms: services.ApprovalTerms) -> panel.Confirmation:
-    lines = panel.money_lines(ticket, cash=terms.refund_amount, shipping=terms.shipping, fee=terms.service_fee,
-                              fee_reason=terms.fee_reason, coupon=terms.coupon, points=terms.virtual_currency)
-    if terms.goods_back:
-        lines.append((_("goods sent back to"), terms.return_address))
-        then = _("The buyer is asked to send the goods back; the refund follows the inspection.")
-    else:
-        then = _("The ticket goes to finance, who pays the refund.")
-    warning = _("This approves a refund of 0.00: the buyer gets nothing back.") if terms.refund_amount == 0 \
-        and ticket.traits.money_moves else ""
-    return panel.Confirmation(
-        title=_("Approve %(no)s?") % {"no": ticket.ticket_no}, lines=[*lines, (_("then"), then)],
-        button=_("Yes, approve (%(amount)s)") % {"amount": terms.refund_amount}, warning=warning)
-
-
-def _inspection(ticket: Ticket) -> dict:
-    """The warehouse's inspection, when it sent the ticket back to ops: what was refused and why, the refund
-    recomputed for what passed, and the clerk's photos (from the receive_goods timeline row)."""
-    if ticket.status != Ticket.Status.PENDING_REVIEW or ticket.inspection_passed is not False:
-        return {"inspection": None, "inspection_photos": []}
-    event = ticket.events.filter(transition=EventKind.RECEIVE_GOODS).latest("at", "pk")
-    photo_ids = (event.changes.get("photos") or [None, []])[1]
-    return {"inspection": presenters.timeline_row(event),
-            "inspection_lines": presenters.inspection_lines(event, ticket.lines.select_related("order_line")),
-            "inspection_refund": (event.changes.get("refund_amount") or [None, None]),
-            "inspection_photos": list(Upload.objects.filter(pk__in=photo_ids).order_by("pk")) if photo_ids else []}
-
-
-def _reship_parts(ticket: Ticket) -> list[tuple[str, int]]:
-    """(product, units) of the last re-ship ops decided, from its timeline row."""
-    if ticket.reship_requested_at is None:
-        return []
-    event = ticket.events.filter(transition=EventKind.RESHIP).latest("at", "pk")
-    names = dict(ticket.lines.values_list("order_line__line_id", "order_line__product_name"))
-    return [(names.get(line_id, line_id), units) for line_id, units in event.changes["reship"][1]]
-
-
-def _reship(data: dict) -> dict:
-    return {"lines": data["lines"], "note": data["note"], "compensation": data["compensation"]}
-
-
-def _reship_confirmation(ticket: Ticket, terms) -> panel.Confirmation | None:
-    """Re-shipping parts alone moves no money: done at once. With compensation beside it, confirmed."""
-    if terms.compensation is None:
-        return None
-    parts = ", ".join(f"{part.ticket_line.order_line.product_name} × {part.quantity}" for part in terms.parts)
-    return panel.Confirmation(
-        title=_("Re-ship parts of %(no)s and compensate?") % {"no": ticket.ticket_no},
-        lines=[(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"), (_("buyer"), ticket.buyer.account),
-               (_("parts the warehouse sends"), parts),
-               (_("compensation to the original payment method"), str(terms.compensation)),
-               (_("then"), _("The buyer keeps the goods; the ticket goes to finance, who pays it."))],
-        button=_("Yes, re-ship and compensate (%(amount)s)") % {"amount": terms.compensation})
-
-
-def _compensation_confirmation(ticket: Ticket, amount) -> panel.Confirmation:
-    return panel.Confirmation(
-        title=_("Settle %(no)s with compensation?") % {"no": ticket.ticket_no},
-        lines=[(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"), (_("buyer"), ticket.buyer.account),
-               (_("compensation to the original payment method"), str(amount)),
-               (_("then"), _("The buyer keeps the goods; the ticket goes to finance, who pays it."))],
-        button=_("Yes, compensate (%(amount)s)") % {"amount": amount})

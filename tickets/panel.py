@@ -1,6 +1,12 @@
 """The review panel on the ticket page: each action is its own form, so Enter submits only the form it
 was typed in; an action that moves money first shows what it will do and asks; a refused action keeps
-what was typed and names the field. Every action calls the same service as the API."""
+what was typed and names the field. Every action calls the same service as the API.
+
+The page is tickets', and other parts add to it through two doors, filled from their AppConfig.ready (as
+``tickets.services.subscribe`` is): ``register_panel_action`` (a form and the service it calls) and
+``register_panel_section`` (a block of the page: its template, where it stands, what it needs). Nobody
+subclasses or re-registers TicketAdmin; the page reads the doors on every request, so the order the apps
+start in does not matter."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,11 +15,16 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponseRedirect
+from django.template import Template
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.errors import DomainError
+from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group
+from tickets import presenters, services
+from tickets.models import EventKind, ReplyTemplate, Ticket, Upload
 
 NOT_KEPT = ("csrfmiddlewaretoken", "confirmed", "back")
 
@@ -120,6 +131,55 @@ class PanelAction:
     initial: Callable = field(default=lambda ticket: {})
 
 
+@dataclass(frozen=True)
+class PanelSection:
+    """A block another part adds to the review panel. ``template`` (a template's name, or a Template) is
+    rendered with the page's context (``panel_forms``, ``original``, ``act_url``…) and ``section``: this
+    section's name and what ``context(request, ticket)`` returns. ``where``: "main", below ops' actions, or
+    "side", below the timeline; ``order`` places it among the others there."""
+
+    name: str
+    template: str | Template
+    where: str = "main"
+    order: int = 100
+    context: Callable = field(default=lambda request, ticket: {})
+
+
+PLACES = ("main", "side")
+_ACTIONS: dict[str, PanelAction] = {}
+_SECTIONS: dict[str, PanelSection] = {}
+
+
+def register_panel_action(name: str, action: PanelAction) -> None:
+    """Adds an action to the ticket page: its form posts ``action=<name>`` to the page's act view, which
+    refuses, confirms or calls it as it does tickets' own. The same name again replaces the first."""
+    if name in OWN_ACTIONS:
+        raise ValueError(f"{name!r} is one of the ticket page's own actions.")
+    _ACTIONS[name] = action
+
+
+def register_panel_section(section: PanelSection) -> None:
+    """Adds a block to the ticket page (typically the forms of the part's registered actions). The same
+    name again replaces the first."""
+    if section.where not in PLACES:
+        raise ValueError(f"A panel section stands in one of {PLACES}, not {section.where!r}.")
+    _SECTIONS[section.name] = section
+
+
+def actions() -> dict[str, PanelAction]:
+    """Every action the page takes: tickets' own, then the registered ones."""
+    return {**OWN_ACTIONS, **_ACTIONS}
+
+
+def sections(request, ticket) -> dict[str, list[dict]]:
+    """The registered blocks, by where they stand, each with its own context."""
+    out = {place: [] for place in PLACES}
+    for section in sorted(_SECTIONS.values(), key=lambda s: (s.order, s.name)):
+        out[section.where].append({**section.context(request, ticket), "name": section.name,
+                                   "template": section.template})
+    return out
+
+
 def bound_forms(request, ticket, actions: dict[str, PanelAction]) -> dict[str, forms.Form]:
     """Every action's form: the one refused (or sent back from its confirmation) keeps what was typed
     and its errors; the others start from their initial values."""
@@ -186,3 +246,141 @@ def _key(ticket) -> str:
 def _label(field_name: str) -> str:
     """"fee_reason" → "Fee reason": staff read field names, not code."""
     return field_name.replace("_", " ").capitalize()
+
+
+# ------------------------------------------------------------------------------- the page's own parts
+
+
+def page_context(request, ticket: Ticket) -> dict:
+    """What the review panel's template needs to show: the claim, its goods, photos, notes and timeline,
+    every action's form, and the registered sections."""
+    return {"panel_forms": bound_forms(request, ticket, actions()),
+            "panel_sections": sections(request, ticket),
+            "goods": ticket.lines.select_related("order_line"), "photos": ticket.photos.all(),
+            "return_shipments": ticket.return_shipments.all(),
+            "notes": ticket.notes.select_related("author").order_by("-created_at", "-pk"),
+            "history": presenters.history_rows(ticket),
+            "timeline": presenters.timeline(ticket.events.select_related("actor").order_by("-at", "-pk")),
+            "after_sales_count": Ticket.objects.filter(buyer_id=ticket.buyer_id).count(),
+            "reason_name": ticket.reason.localized_name(get_language()),
+            "reply_templates": sorted(ReplyTemplate.objects.filter(is_active=True),  # the ladder's order
+                                      key=lambda t: (ReplyTemplate.Step.values.index(t.step), t.display_order))
+            if in_group(request.user, OPS) else [],
+            **_inspection(ticket),
+            "intercept_late": presenters.timeline_row(
+                ticket.events.filter(transition=EventKind.INTERCEPT_FAILED).latest("at", "pk"))
+            if ticket.intercept_failed_at else None,
+            "reship_parts": _reship_parts(ticket),
+            "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
+            "act_url": reverse("admin:tickets_ticket_act", args=[ticket.pk])}
+
+
+def _approval_defaults(ticket: Ticket) -> dict:
+    """The form starts where the service would: extras on when the ticket already counts them (a whole
+    order refunded before shipment gets its shipping back), the return address the service would use."""
+    return {"refund_shipping": ticket.shipping_refund > 0, "refund_coupon": ticket.coupon_refund > 0,
+            "refund_virtual_currency": ticket.virtual_currency_refund > 0,
+            "return_address": ticket.return_address or ticket.shop.return_address}
+
+
+def _choices(data: dict) -> dict:
+    return {**data, "return_address": data["return_address"] or None}
+
+
+def _approval_confirmation(ticket: Ticket, terms: services.ApprovalTerms) -> Confirmation:
+    lines = money_lines(ticket, cash=terms.refund_amount, shipping=terms.shipping, fee=terms.service_fee,
+                        fee_reason=terms.fee_reason, coupon=terms.coupon, points=terms.virtual_currency)
+    if terms.goods_back:
+        lines.append((_("goods sent back to"), terms.return_address))
+        then = _("The buyer is asked to send the goods back; the refund follows the inspection.")
+    else:
+        then = _("The ticket goes to finance, who pays the refund.")
+    warning = _("This approves a refund of 0.00: the buyer gets nothing back.") if terms.refund_amount == 0 \
+        and ticket.traits.money_moves else ""
+    return Confirmation(
+        title=_("Approve %(no)s?") % {"no": ticket.ticket_no}, lines=[*lines, (_("then"), then)],
+        button=_("Yes, approve (%(amount)s)") % {"amount": terms.refund_amount}, warning=warning)
+
+
+def _inspection(ticket: Ticket) -> dict:
+    """The warehouse's inspection, when it sent the ticket back to ops: what was refused and why, the refund
+    recomputed for what passed, and the clerk's photos (from the receive_goods timeline row)."""
+    if ticket.status != Ticket.Status.PENDING_REVIEW or ticket.inspection_passed is not False:
+        return {"inspection": None, "inspection_photos": []}
+    event = ticket.events.filter(transition=EventKind.RECEIVE_GOODS).latest("at", "pk")
+    photo_ids = (event.changes.get("photos") or [None, []])[1]
+    return {"inspection": presenters.timeline_row(event),
+            "inspection_lines": presenters.inspection_lines(event, ticket.lines.select_related("order_line")),
+            "inspection_refund": (event.changes.get("refund_amount") or [None, None]),
+            "inspection_photos": list(Upload.objects.filter(pk__in=photo_ids).order_by("pk")) if photo_ids else []}
+
+
+def _reship_parts(ticket: Ticket) -> list[tuple[str, int]]:
+    """(product, units) of the last re-ship ops decided, from its timeline row."""
+    if ticket.reship_requested_at is None:
+        return []
+    event = ticket.events.filter(transition=EventKind.RESHIP).latest("at", "pk")
+    names = dict(ticket.lines.values_list("order_line__line_id", "order_line__product_name"))
+    return [(names.get(line_id, line_id), units) for line_id, units in event.changes["reship"][1]]
+
+
+def _reship(data: dict) -> dict:
+    return {"lines": data["lines"], "note": data["note"], "compensation": data["compensation"]}
+
+
+def _reship_confirmation(ticket: Ticket, terms) -> Confirmation | None:
+    """Re-shipping parts alone moves no money: done at once. With compensation beside it, confirmed."""
+    if terms.compensation is None:
+        return None
+    parts = ", ".join(f"{part.ticket_line.order_line.product_name} × {part.quantity}" for part in terms.parts)
+    return Confirmation(
+        title=_("Re-ship parts of %(no)s and compensate?") % {"no": ticket.ticket_no},
+        lines=[(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"), (_("buyer"), ticket.buyer.account),
+               (_("parts the warehouse sends"), parts),
+               (_("compensation to the original payment method"), str(terms.compensation)),
+               (_("then"), _("The buyer keeps the goods; the ticket goes to finance, who pays it."))],
+        button=_("Yes, re-ship and compensate (%(amount)s)") % {"amount": terms.compensation})
+
+
+def _compensation_confirmation(ticket: Ticket, amount) -> Confirmation:
+    return Confirmation(
+        title=_("Settle %(no)s with compensation?") % {"no": ticket.ticket_no},
+        lines=[(_("ticket"), f"{ticket.ticket_no} ({ticket.get_type_display()})"), (_("buyer"), ticket.buyer.account),
+               (_("compensation to the original payment method"), str(amount)),
+               (_("then"), _("The buyer keeps the goods; the ticket goes to finance, who pays it."))],
+        button=_("Yes, compensate (%(amount)s)") % {"amount": amount})
+
+
+# The page's own forms, by the ``action`` each posts; other parts add theirs with register_panel_action.
+OWN_ACTIONS: dict[str, PanelAction] = {
+    "approve": PanelAction(
+        ApproveForm, done=_("Approved."), initial=_approval_defaults,
+        confirm=lambda request, ticket, data: _approval_confirmation(
+            ticket, services.preview_approval(ticket_id=ticket.pk, actor=request.user, **_choices(data))),
+        call=lambda request, ticket, data: services.approve_ticket(
+            ticket_id=ticket.pk, actor=request.user, **_choices(data))),
+    "reject": PanelAction(
+        RejectForm, done=_("Rejected; the buyer sees the reason."),
+        call=lambda request, ticket, data: services.reject_ticket(
+            ticket_id=ticket.pk, actor=request.user, reason=data["reason"])),
+    "compensate": PanelAction(
+        CompensateForm, done=_("Settled with compensation; finance pays it."),
+        confirm=lambda request, ticket, data: _compensation_confirmation(
+            ticket, services.preview_compensation(ticket_id=ticket.pk, actor=request.user, **data)),
+        call=lambda request, ticket, data: services.compensate_ticket(
+            ticket_id=ticket.pk, actor=request.user, **data)),
+    "reship": PanelAction(
+        ReshipForm, done=_("Re-ship recorded; the warehouse sends the parts."),
+        confirm=lambda request, ticket, data: _reship_confirmation(
+            ticket, services.preview_reship(ticket_id=ticket.pk, actor=request.user, **_reship(data))),
+        call=lambda request, ticket, data: services.reship_ticket(
+            ticket_id=ticket.pk, actor=request.user, **_reship(data))),
+    "retention": PanelAction(
+        RetentionForm, done=_("Retention attempt recorded."),
+        call=lambda request, ticket, data: services.record_retention_attempt(
+            ticket_id=ticket.pk, actor=request.user, **data)),
+    "note": PanelAction(
+        NoteForm, done=_("Note added."),
+        call=lambda request, ticket, data: services.add_note(
+            ticket_id=ticket.pk, actor=request.user, text=data["text"])),
+}

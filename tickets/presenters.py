@@ -1,12 +1,16 @@
-"""Ticket facts in words, for the screens: the timeline as sentences, what changed as "old → new"."""
+"""Ticket facts in words, for the screens: the timeline as sentences, what changed as "old → new", times
+and due times as the lists show them (other parts' lists use these too)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from aftersales import clock
 from aftersales.vocabulary import InspectionRejection
 from tickets.due import DueKind
 from tickets.models import EventKind, Ticket, TimelineEvent
@@ -197,3 +201,24 @@ def _shown(field, value, names: dict) -> str:
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")  # the zone the row's own time is shown in
     return str(value)
+
+
+def due_in_words(ticket: Ticket):
+    """"in 3 h 20 min", or "overdue 2 d 5 h" in red: what a queue's due column says."""
+    if ticket.next_deadline_at is None:
+        return "—"
+    left = ticket.next_deadline_at - clock.now()
+    kind = ticket.get_next_deadline_kind_display()
+    if left.total_seconds() < 0:
+        return format_html('<span class="overdue" style="color:#b91c1c;font-weight:700" title="{}">{} {}</span>',
+                           kind, _("overdue"), span(-left))
+    return format_html('<span title="{}">{} {}</span>', kind, _("in"), span(left))
+
+
+def short_time(value):
+    """"11-26 21:06" in the list (the year on hover): three time columns must fit beside the rest."""
+    if not value:
+        return "—"
+    value = timezone.localtime(value)
+    return format_html('<span title="{}">{}</span>', date_format(value, "SHORT_DATETIME_FORMAT"),
+                       date_format(value, "m-d H:i"))

@@ -12,8 +12,8 @@ from aftersales.api import (
 )
 from aftersales.roles import WAREHOUSE
 from aftersales.vocabulary import InspectionRejection
+from tickets.api.lookups import staff_detail, staff_ticket_id
 from tickets.api.serializers import StaffTicketOutput
-from tickets.api.views import staff_detail, staff_ticket_id
 from warehouse import services
 
 

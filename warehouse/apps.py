@@ -10,6 +10,7 @@ class WarehouseConfig(AppConfig):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from tickets.models import EventKind
         from tickets.services import subscribe
+        from warehouse import screens
         from warehouse.services import (
             request_intercept,
             request_replacement_shipment,
@@ -22,3 +23,4 @@ class WarehouseConfig(AppConfig):
         subscribe(EventKind.APPROVE, request_replacement_shipment)  # (approved with the goods already back)
         subscribe(EventKind.APPROVE, request_intercept)  # a shipment to hold
         subscribe(EventKind.AUTO_APPROVE, request_intercept)
+        screens.register()  # the queue's markers for what the warehouse found, through tickets' doors

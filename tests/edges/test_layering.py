@@ -85,6 +85,19 @@ def test_each_contract_fails_on_a_deliberate_wrong_import(tmp_path, module, line
     assert said in broken.stdout
 
 
+def test_another_part_may_not_import_tickets_screens(tmp_path):
+    """Refunds and warehouse extend tickets' screens through its doors (tickets.panel, tickets.queue) and take
+    helpers from its public modules: importing tickets.admin or tickets.api.views breaks the fourth contract."""
+    project = copy_of_the_project(tmp_path)
+    screens = project / "refunds" / "screens.py"
+    screens.write_text(screens.read_text() + "\nfrom tickets.admin import TicketAdmin  # to subclass it\n")
+
+    broken = lint_imports(project)
+
+    assert broken.returncode == 1
+    assert "refunds.screens -> tickets.admin" in broken.stdout
+
+
 def _function_local_imports(path: Path):
     source = path.read_text()
     lines = source.splitlines()

@@ -17,6 +17,12 @@ class LineQuantityInput(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
 
+class ReasonInput(serializers.Serializer):
+    """Why (a rejection, a send-back): the one field every "say why" action takes."""
+
+    reason = serializers.CharField(max_length=500)
+
+
 class TicketLineOutput(serializers.Serializer):
     order_line_id = serializers.CharField(source="order_line.line_id")
     sku = serializers.CharField(source="order_line.sku")

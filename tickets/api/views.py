@@ -17,14 +17,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aftersales.api import InGroup, MoneyField, error_responses, validate
-from aftersales.errors import NotFound
 from aftersales.idempotency import idempotent
 from aftersales.roles import FINANCE, OPS, WAREHOUSE
 from tickets import selectors, services
+from tickets.api.lookups import buyer_ticket_id, staff_detail, staff_ticket_id
 from tickets.api.serializers import (
     LineQuantityInput,
     NoteOutput,
     PhotoOutput,
+    ReasonInput,
     StaffTicketOutput,
     StaffTicketRowOutput,
     TicketOutput,
@@ -41,27 +42,6 @@ MAX_ID = 2**62
 def buyer_detail(ticket_no: str, request) -> Response:
     ticket = selectors.get_ticket_for_buyer(ticket_no=ticket_no, user=request.user)
     return Response(TicketOutput(ticket, context={"request": request}).data)
-
-
-def staff_detail(ticket_no: str, request, code=status.HTTP_200_OK) -> Response:
-    ticket = selectors.get_ticket_for_staff(ticket_no=ticket_no, user=request.user)
-    return Response(StaffTicketOutput(ticket, context={"request": request}).data, status=code)
-
-
-def staff_ticket_id(ticket_no: str, user) -> int:
-    pk = Ticket.objects.filter(ticket_no=ticket_no).values_list("pk", flat=True).first() \
-        if selectors.storable(ticket_no) else None
-    if pk is None:
-        raise NotFound(_("No such ticket."), field="ticket_no")
-    return pk
-
-
-def buyer_ticket_id(ticket_no: str, user) -> int:
-    pk = Ticket.objects.filter(ticket_no=ticket_no, buyer__user=user).values_list("pk", flat=True).first() \
-        if selectors.storable(ticket_no) else None
-    if pk is None:
-        raise NotFound(_("No such ticket."), field="ticket_no")
-    return pk
 
 
 # --------------------------------------------------------------------------------------------- buyer
@@ -278,10 +258,6 @@ class ApproveView(APIView):
         data = validate(self.ApproveInput, request.data)
         services.approve_ticket(ticket_id=ticket_id, actor=request.user, **data)
         return staff_detail(ticket_no, request)
-
-
-class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
 
 
 class RejectView(APIView):
