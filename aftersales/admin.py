@@ -4,6 +4,7 @@ by services, never by hand. (The back office's site itself is access.site.)"""
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 
 class CappedCountPaginator(Paginator):
