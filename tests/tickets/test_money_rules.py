@@ -363,9 +363,10 @@ class ClaimArithmeticProperties(HypothesisTestCase):
     more units than were bought nor more money than was paid; every unit claimed returns exactly
     what was paid."""
 
-    @classmethod
-    def setUpTestData(cls):
-        cls.ops = UserFactory(username="ops-properties", groups=["ops"], is_staff=True)
+    def setUp(self):
+        # Not setUpTestData: that runs before conftest's _reference_data has put the role groups back after
+        # a transactional test flushed them (seen under xdist as "Group matching query does not exist").
+        self.ops = UserFactory(username="ops-properties", groups=["ops"], is_staff=True)
 
     def counted(self, order_line) -> tuple[int, Decimal]:
         rows = TicketLine.objects.filter(order_line=order_line).exclude(ticket__status__in=COUNTING_EXCLUDED)
