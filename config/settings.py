@@ -81,7 +81,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Each part carries its screens: templates under <app>/templates/, found in INSTALLED_APPS order (the
+        # logins' app, first, holds the overrides of the admin's own templates).
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
