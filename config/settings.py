@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -81,7 +81,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Each part carries its screens: templates under <app>/templates/, found in INSTALLED_APPS order (the
+        # logins' app, first, holds the overrides of the admin's own templates).
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -299,8 +301,15 @@ METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=30)
 # --- Content-Security-Policy (issue #14) -------------------------------------------------------------------
 # django-csp 4.0, through aftersales.middleware.ContentSecurityPolicyMiddleware. Pages run scripts only from
 # this site or carrying the response's nonce: no inline script, no onclick="..." handler, no eval; inline
-# code goes into a static file. Styles allow 'unsafe-inline' because the admin and our templates use style
-# attributes and <style> blocks (a nonce in style-src would turn 'unsafe-inline' off, so none is added).
+# code goes into a static file. Styles likewise (issue #20): our styles are files under <app>/static/<app>/,
+# and no template or HTML written in Python carries a style element or a style attribute (a test keeps it
+# so), so style-src has no 'unsafe-inline'. It allows this site's files; style elements carrying the
+# response's nonce (django-admin-rangefilter's, on the queues' date and amount filters); and the one style
+# element of drf-spectacular's Swagger UI page (/api/docs/) by its hash, which a test recomputes from the
+# installed template, so an upgrade that changes it fails there first. Scripts that set styles through the
+# DOM (the admin's, Swagger UI's, our frozen columns) are not inline styles and are not blocked; Django's
+# admin writes a style element of its own only on a list whose ModelAdmin turns off both action bars; none of
+# ours does.
 # data: images are the admin's and Swagger UI's inline icons; claim photos come from the API, same origin.
 # The admin's related-object popups are windows, so no page of ours is ever framed. Responses that are not
 # HTML (the API's JSON, photos, the schema) get default-src 'none'; style-src 'unsafe-inline' (the browser's
@@ -309,10 +318,11 @@ METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=30)
 # nothing: to try a new source first); CSP_REPORT_URI is where browsers send reports (none by default).
 # A new source (say a CDN for images) goes in its directive below; README "Production" says how.
 # (No setting of ours is named CSP_*: django-csp's check takes those for its pre-4.0 settings.)
+SWAGGER_UI_STYLE = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"  # drf_spectacular/swagger_ui.html
 _CSP_POLICY = {"DIRECTIVES": {
     "default-src": [SELF],
     "script-src": [SELF, NONCE],
-    "style-src": [SELF, UNSAFE_INLINE],
+    "style-src": [SELF, NONCE, SWAGGER_UI_STYLE],
     "img-src": [SELF, "data:"],
     "object-src": [NONE],
     "base-uri": [SELF],

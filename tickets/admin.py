@@ -165,11 +165,9 @@ class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, ticket):
-        colour = {"pending_review": "#b45309", "awaiting_return": "#1d4ed8", "awaiting_refund": "#7c3aed",
-                  "awaiting_exchange": "#0e7490", "completed": "#15803d", "rejected": "#b91c1c"}.get(
-            ticket.status, "#4b5563")
         markers = queue.markers_for(ticket)  # tickets' own and the other parts' (tickets.queue)
-        return format_html('<span style="color:{};font-weight:600">{}</span>{}{}', colour, ticket.get_status_display(),
+        # Each status its colour: tickets/static/tickets/queue.css.
+        return format_html('<span class="status-badge status-{}">{}</span>{}{}', ticket.status, ticket.get_status_display(),
                            format_html_join("", ' <span class="marker" title="{1}">{0}</span>', markers),
                            format_html(' <span class="assignee">· {}</span>', ticket.assignee.get_username())
                            if ticket.assignee_id else "")

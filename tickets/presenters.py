@@ -204,13 +204,14 @@ def _shown(field, value, names: dict) -> str:
 
 
 def due_in_words(ticket: Ticket):
-    """"in 3 h 20 min", or "overdue 2 d 5 h" in red: what a queue's due column says."""
+    """"in 3 h 20 min", or "overdue 2 d 5 h" in red: what a queue's due column says (its page links
+    tickets/presenters.css)."""
     if ticket.next_deadline_at is None:
         return "—"
     left = ticket.next_deadline_at - clock.now()
     kind = ticket.get_next_deadline_kind_display()
     if left.total_seconds() < 0:
-        return format_html('<span class="overdue" style="color:#b91c1c;font-weight:700" title="{}">{} {}</span>',
+        return format_html('<span class="overdue" title="{}">{} {}</span>',
                            kind, _("overdue"), span(-left))
     return format_html('<span title="{}">{} {}</span>', kind, _("in"), span(left))
 

@@ -1,13 +1,16 @@
 """The house: which part may import which is a contract CI checks (import-linter, pyproject.toml)."""
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import django.contrib.admin
 import pytest
+from django.template import loader
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
@@ -119,3 +122,54 @@ def test_no_function_local_import_in_production_code_without_a_comment_saying_wh
     found = [hit for part in PRODUCTION for path in sorted((ROOT / part).rglob("*.py"))
              if "migrations" not in path.parts for hit in _function_local_imports(path)]
     assert found == []
+
+
+# ------------------------------------------------------------------------------------ each part's screens
+
+ADMIN_TEMPLATES = Path(django.contrib.admin.__file__).parent / "templates"
+TEMPLATE_TAG = re.compile(r"""\{%\s*(?:extends|include)\s+["']([^"']+)["']""")
+
+
+def rank(part: str) -> int:
+    """Where a part stands in the house: the kernel at 0, then the layers contract from the bottom up."""
+    layers = list(reversed(contract("Parts import only")["layers"]))
+    return 0 if part == "aftersales" else 1 + next(i for i, layer in enumerate(layers) if part in layer.split(" | "))
+
+
+def our_templates():
+    """(part, template name, file) of every template the project holds: under <part>/templates/ only."""
+    for part in PRODUCTION:
+        for path in sorted((ROOT / part / "templates").rglob("*.html")):
+            yield part, path.relative_to(ROOT / part / "templates").as_posix(), path
+
+
+def test_each_part_carries_its_templates_and_each_is_the_one_django_finds(settings):
+    """No project-wide templates/ folder: a screen's template lives in its part, an admin screen's under its
+    own app label, and each is the template Django's loader finds by its name. So an override of the admin's
+    own templates (the logins' base_site.html, login.html) comes from a part listed before the admin."""
+    assert [engine["DIRS"] for engine in settings.TEMPLATES] == [[]]
+    assert not (ROOT / "templates").exists()
+    found = list(our_templates())
+    assert len(found) >= 20
+    for part, name, path in found:
+        label = name.split("/")[1] if name.startswith("admin/") and name.count("/") >= 2 else None
+        assert label in (None, part), f"{part}/templates/{name} is {label}'s screen"
+        assert Path(loader.get_template(name).origin.name) == path, f"{name} is shadowed"
+        if (ADMIN_TEMPLATES / name).exists():
+            assert settings.INSTALLED_APPS.index(part) < settings.INSTALLED_APPS.index(
+                "access.apps.BackOfficeAdminConfig"), f"{part} overrides the admin's {name} from below it"
+
+
+def test_a_template_extends_or_includes_only_its_own_part_or_those_below():
+    """Refunds' section of the ticket page may include tickets' panel form; a tickets template including a
+    warehouse one would be an arrow the wrong way (the admin's own templates, overridden or not, are Django's)."""
+    owner = {name: part for part, name, _path in our_templates()}
+    wrong = []
+    for part, name, path in our_templates():
+        for used in TEMPLATE_TAG.findall(path.read_text()):
+            if used in owner and not (ADMIN_TEMPLATES / used).exists() and owner[used] != part \
+                    and rank(owner[used]) >= rank(part):
+                wrong.append(f"{part}/templates/{name} uses {owner[used]}'s {used}")
+    assert wrong == []
+    assert rank("aftersales") < rank("access") == rank("orders") < rank("tickets") < rank("refunds") == rank(
+        "warehouse")

@@ -18,7 +18,7 @@ from tests.factories import UserFactory, make_order, submit
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES"
-PARTS = ["aftersales", "orders", "reasons", "policies", "tickets", "refunds", "warehouse", "demo", "templates"]
+PARTS = ["aftersales", "access", "orders", "reasons", "policies", "tickets", "refunds", "warehouse", "demo", "config"]
 
 
 def entries(po: Path) -> dict[tuple[str, str], tuple[str, bool]]:

@@ -19,10 +19,14 @@ class InboundPhotoInline(ReadOnlyInline):
     model = InboundPhoto
     fields = readonly_fields = ["thumbnail"]
 
+    class Media:
+        css = {"all": ["warehouse/records.css"]}
+
     @admin.display(description=_("photo"))
     def thumbnail(self, photo):
         url = reverse("upload-file", args=[photo.upload_id])
-        return format_html('<a href="{0}" target="_blank" rel="noopener"><img src="{0}" style="height:96px"></a>', url)
+        return format_html('<a href="{0}" target="_blank" rel="noopener"><img src="{0}" class="thumbnail"></a>',
+                           url)
 
 
 class OutboundLineInline(ReadOnlyInline):
