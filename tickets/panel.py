@@ -312,7 +312,9 @@ def _inspection(ticket: Ticket) -> dict:
     refund = event.refund_amount_change
     return {"inspection": presenters.timeline_row(event),
             "inspection_lines": presenters.inspection_lines(event, ticket.lines.select_related("order_line")),
-            "inspection_refund": (refund.old, refund.new) if refund else (None, None),
+            # As text: the page shows "old → new" when there is a new amount, 0.00 included.
+            "inspection_refund": tuple(None if amount is None else str(amount) for amount in (refund.old, refund.new))
+            if refund else (None, None),
             "inspection_photos": list(Upload.objects.filter(pk__in=photo_ids).order_by("pk")) if photo_ids else []}
 
 
