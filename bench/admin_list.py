@@ -14,19 +14,13 @@
 import argparse
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from api import drop_database as drop  # bench/api.py: the same scratch-database handling
-from api import pg_urls, scratch_name
-from api import recreate_database as recreate
+from scratch import drop_database, parse_arguments, pg_urls, recreate_database, setup_django, staff_user
 
-ROOT = Path(__file__).resolve().parent.parent
 GOAL = 1.5
 
 
@@ -70,36 +64,21 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--db-name", default=None, help="default: aftersales_bench_admin_<pid>, this run's own")
-    parser.add_argument("--keep-db", action="store_true")
-    args = parser.parse_args()
-    args.db_name = args.db_name or scratch_name("aftersales_bench_admin")
-    # A plain `kill` cleans up too: SIGTERM unwinds through the finally below, as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    args = parse_arguments(parser, "aftersales_bench_admin")
 
     admin_url, db_url = pg_urls(args.db_name)
-    recreate(admin_url, args.db_name)
+    recreate_database(admin_url, args.db_name)
     static_root = tempfile.mkdtemp(prefix="bench-static-")  # DEBUG off: static files as in production
-    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench-only", "DEBUG": "0", "STATIC_ROOT": static_root,
-           "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "0", "REDIS_URL": ""}
     try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
-                       check=True)
-        os.environ.update(env)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        setup_django(db_url, STATIC_ROOT=static_root)
         from django.core.management import call_command
         from django.test import Client
 
-        from tests.factories import UserFactory
         from tickets.models import Ticket
 
+        call_command("collectstatic", interactive=False, verbosity=0)
         client = Client()
-        client.force_login(UserFactory(username="bench-ops", groups=["ops"]))
+        client.force_login(staff_user("bench-ops", "ops"))
         results = {}
         for size in (args.small, args.large):
             started = time.perf_counter()
@@ -111,7 +90,7 @@ def main() -> int:
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
         if not args.keep_db:
-            drop(admin_url, args.db_name)
+            drop_database(admin_url, args.db_name)
 
     small, large = args.small, args.large
     print(f"\n{'page':<36} {small:>10,} ms {'queries':>7} {large:>12,} ms {'queries':>7}  large/small")

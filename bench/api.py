@@ -33,10 +33,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
-from psycopg import sql
+from scratch import drop_database, parse_arguments, pg_urls, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -45,29 +45,6 @@ GOAL = 0.40  # the issue: submission at least 40 % of the trivial endpoint's thr
 
 
 # --------------------------------------------------------------------------------------------- database
-
-
-def pg_urls(db_name: str) -> tuple[str, str]:
-    """(maintenance URL, bench database URL) on the BENCH_PG_URL server."""
-    admin = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    parts = urlsplit(admin)
-    return admin, urlunsplit(parts._replace(path=f"/{db_name}"))
-
-
-def scratch_name(base: str) -> str:
-    """This run's own database name: two benches running at once never drop each other's database."""
-    return f"{base}_{os.getpid()}"
-
-
-def recreate_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def django_env(db_url: str) -> dict[str, str]:
@@ -421,12 +398,7 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=2000, help="existing tickets, in total")
     parser.add_argument("--with-idempotency", action="store_true",
                         help="also measure submissions that send an Idempotency-Key header")
-    parser.add_argument("--db-name", default=None, help="default: aftersales_bench_<pid>, this run's own")
-    parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
-    args = parser.parse_args()
-    args.db_name = args.db_name or scratch_name("aftersales_bench")
-    # A plain `kill` should clean up too: SIGTERM unwinds through the finally below, as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    args = parse_arguments(parser, "aftersales_bench")
 
     admin_url, db_url = pg_urls(args.db_name)
     env = django_env(db_url)

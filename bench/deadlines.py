@@ -3,7 +3,7 @@
     .venv/bin/python bench/deadlines.py [--small 10000] [--large 1000000] [--due 10000] [--runs 15]
 
 1. Creates a scratch PostgreSQL database (``aftersales_bench_deadlines_<pid>``, this run's own, on
-   BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres) and migrates it (bench/api.py's helpers).
+   BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres) and migrates it (bench/scratch.py).
 2. Loads ``--small`` tickets with ``manage.py seed_bulk``, moves every due time a month ahead (nothing due),
    times the sweep ``--runs`` times (median) and shows the probe's plan; loads up to ``--large`` and does
    the same: the empty sweep should not grow with the tickets (an index probe, goal under 20 ms).
@@ -16,18 +16,12 @@ Runs in this process against the scratch database (DEBUG off, no Redis: Celery e
 
 import argparse
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-from api import drop_database as drop  # bench/api.py: the same scratch-database handling
-from api import pg_urls, scratch_name
-from api import recreate_database as recreate
+from scratch import drop_database, parse_arguments, pg_urls, recreate_database, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
 EMPTY_GOAL_MS, DUE_GOAL_S = 20.0, 20.0
 
 NOTHING_DUE = """UPDATE tickets_ticket SET next_deadline_at = now() + interval '30 days' + mod(id, 1440) * interval '1 minute',
@@ -110,26 +104,13 @@ def main() -> int:
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2, help="sweep threads, as the periodic task (DEADLINE_SWEEP_WORKERS)")
-    parser.add_argument("--db-name", default=None, help="default: aftersales_bench_deadlines_<pid>, this run's own")
-    parser.add_argument("--keep-db", action="store_true")
-    args = parser.parse_args()
-    args.db_name = args.db_name or scratch_name("aftersales_bench_deadlines")
-    # A plain `kill` cleans up too: SIGTERM unwinds through the finally below, as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    args = parse_arguments(parser, "aftersales_bench_deadlines")
 
     admin_url, db_url = pg_urls(args.db_name)
-    recreate(admin_url, args.db_name)
-    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench-only", "DEBUG": "0", "REDIS_URL": "",
-           "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING"}
+    recreate_database(admin_url, args.db_name)
     results = {}
     try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-        os.environ.update(env)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        setup_django(db_url)
         from django.core.management import call_command
 
         from aftersales import clock
@@ -159,7 +140,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            drop(admin_url, args.db_name)
+            drop_database(admin_url, args.db_name)
 
     (small_ms, _), (large_ms, _) = results[args.small], results[args.large]
     print(f"\nsweep, nothing due: {args.small:,} tickets {small_ms:.2f} ms, {args.large:,} tickets {large_ms:.2f} ms "

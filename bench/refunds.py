@@ -32,9 +32,8 @@ import uuid
 from pathlib import Path
 
 import redis
-from api import _children, _cpu_seconds, free_port, pg_urls, run_step, scratch_name  # bench/api.py's helpers
-from api import drop_database as drop
-from api import recreate_database as recreate
+from api import _children, _cpu_seconds, free_port, run_step  # bench/api.py's helpers
+from scratch import drop_database, parse_arguments, pg_urls, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -174,12 +173,7 @@ def main() -> int:
     parser.add_argument("--refunds", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8, help="processes per worker (prefork)")
-    parser.add_argument("--db-name", default=None, help="default: aftersales_bench_refunds_<pid>, this run's own")
-    parser.add_argument("--keep-db", action="store_true")
-    args = parser.parse_args()
-    args.db_name = args.db_name or scratch_name("aftersales_bench_refunds")
-    # A plain `kill` cleans up too: SIGTERM unwinds through the finally below, as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    args = parse_arguments(parser, "aftersales_bench_refunds")
 
     admin_url, db_url = pg_urls(args.db_name)
     port, queue = free_port(), f"bench-refunds-{uuid.uuid4().hex[:6]}"
@@ -190,7 +184,7 @@ def main() -> int:
     os.environ.update(env)  # this process is a Django client of the bench database too
     sys.path.insert(0, str(ROOT))
     try:
-        recreate(admin_url, args.db_name)
+        recreate_database(admin_url, args.db_name)
         run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], env, timeout=600)
         return run(args, processes, env, port, queue)
     finally:
@@ -200,7 +194,7 @@ def main() -> int:
         if "django.db" in sys.modules:
             sys.modules["django.db"].connections.close_all()
         if not args.keep_db:
-            drop(admin_url, args.db_name)
+            drop_database(admin_url, args.db_name)
 
 
 def run(args, processes: list[subprocess.Popen], env: dict[str, str], port: int, queue: str) -> int:

@@ -8,12 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aftersales.api import InGroup, MoneyField, error_responses
-from aftersales.errors import DomainError, FieldInvalid
+from aftersales.errors import FieldInvalid
 from aftersales.idempotency import idempotent
 from aftersales.roles import SERVICE
 from orders.models import Order
 from orders.selectors import get_order_for_buyer, list_orders_for_buyer
-from orders.services import import_order
+from orders.services import import_order, import_orders
 
 
 class OrderLineOutput(serializers.Serializer):
@@ -86,15 +86,8 @@ class OrderImportView(APIView):
                             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
         if not isinstance(batch, list) or len(batch) > 1000:
             raise FieldInvalid(_("A list of at most 1000 orders."), field="orders")
-        created = updated = 0
-        refused = []
-        for i, item in enumerate(batch):
-            try:
-                result = import_order(item)
-            except DomainError as exc:
-                refused.append({"index": i, "order_no": item.get("order_no") if isinstance(item, dict) else None,
-                                "field": exc.field, "detail": exc.detail})
-                continue
-            created, updated = created + result.created, updated + (not result.created)
-        return Response({"created": created, "updated": updated, "refused": refused})
+        result = import_orders(enumerate(batch))
+        return Response({"created": result.created, "updated": result.updated, "refused": [
+            {"index": order.position, "order_no": order.order_no, "field": order.field, "detail": order.detail}
+            for order in result.refused]})
 

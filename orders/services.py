@@ -1,6 +1,7 @@
 """Order mirror upsert (SPEC §2, API.md order format): one transaction per order."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from django.db.models import ProtectedError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from aftersales.errors import FieldInvalid, FieldRequired
+from aftersales.errors import DomainError, FieldInvalid, FieldRequired
 from aftersales.money import MAX_AMOUNT, ZERO, allocate, parse_amount
 from aftersales.roles import ALL_ROLES, in_group
 from orders.claims import claimed_by_line
@@ -213,6 +214,40 @@ def import_order(data) -> ImportResult:
             raise FieldInvalid(_("Line %(line_id)s is under claim and cannot be removed.") % {"line_id": gone.line_id},
                                field="lines") from None
     return ImportResult(order=order, created=created)
+
+
+@dataclass(frozen=True)
+class RefusedOrder:
+    position: int  # where it sat in the batch, as the caller counts (an index, a line number)
+    order_no: object  # as sent (any JSON value); None when the order was not an object
+    field: str | None
+    detail: str
+
+
+@dataclass
+class BatchImport:
+    created: int = 0
+    updated: int = 0
+    refused: list[RefusedOrder] = field(default_factory=list)
+
+
+def import_orders(batch: Iterable[tuple[int, object]]) -> BatchImport:
+    """Import each order of ``batch`` (pairs of its position and its data) with `import_order`, each in its own
+    transaction: a refused order is recorded with its field and the rest still import. The API's batch and
+    ``manage.py import_orders`` both count through here."""
+    result = BatchImport()
+    for position, data in batch:
+        try:
+            imported = import_order(data)
+        except DomainError as exc:
+            order_no = data.get("order_no") if isinstance(data, dict) else None
+            result.refused.append(RefusedOrder(position, order_no, exc.field, exc.detail))
+            continue
+        if imported.created:
+            result.created += 1
+        else:
+            result.updated += 1
+    return result
 
 
 def _upsert_buyer(data: dict) -> Buyer:

@@ -1,12 +1,14 @@
 """Reasons in the admin (SPEC §7): edit, show/hide and reorder in the list; deleting goes through
-delete_or_retire_reason, so a reason in use is retired instead of lost."""
+delete_or_retire_reason, so a reason in use is retired instead of lost. Order and visibility, typed in the list
+or in the change form, are changed by the reason services (place_reason, set_reason_visibility), never saved
+around them; their refusals show beside the field, keeping what was typed."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -17,7 +19,20 @@ from aftersales.admin import YesNoFilter
 from aftersales.errors import DomainError
 from aftersales.vocabulary import TicketType
 from reasons.models import Reason
-from reasons.services import DELETED, RETIRED, delete_or_retire_reason, restore_reason, retire_reason
+from reasons.services import (
+    DELETED,
+    RETIRED,
+    check_display_order,
+    check_reason_visibility,
+    delete_or_retire_reason,
+    place_reason,
+    restore_reason,
+    retire_reason,
+    set_reason_visibility,
+)
+
+# Changed through the services only (see ReasonAdmin.save_model).
+ORDER_AND_VISIBILITY = ("display_order", "is_visible")
 
 
 class RetiredFilter(YesNoFilter):
@@ -43,7 +58,36 @@ class TicketTypeFilter(admin.SimpleListFilter):
                                        if self.value() in types])
 
 
-class ReasonForm(forms.ModelForm):
+class OrderAndVisibilityForm(forms.ModelForm):
+    """Asks the reason services' own checks while the form is validated, so a refusal shows beside its field
+    with what was typed kept (the services check again when they save)."""
+
+    # Not the model's PositiveIntegerField: a negative number gets the service's words, not the validator's.
+    display_order = forms.IntegerField(label=_("display order"))
+
+    def clean_display_order(self):
+        return self._checked("display_order", check_display_order)
+
+    def clean_is_visible(self):
+        return self._checked("is_visible", lambda visible: check_reason_visibility(self.instance, visible))
+
+    def _checked(self, name, check):
+        value = self.cleaned_data[name]
+        if name in self.changed_data:
+            try:
+                check(value)
+            except DomainError as exc:
+                raise ValidationError(exc.detail) from None
+        return value
+
+
+class ReasonListForm(OrderAndVisibilityForm):
+    class Meta:
+        model = Reason
+        fields = list(ORDER_AND_VISIBILITY)
+
+
+class ReasonForm(OrderAndVisibilityForm):
     ticket_types = forms.TypedMultipleChoiceField(
         label=_("ticket types"), choices=TicketType.choices, coerce=str, required=False,
         widget=forms.CheckboxSelectMultiple)
@@ -71,6 +115,24 @@ class ReasonAdmin(admin.ModelAdmin):
         (_("Applies to"), {"fields": ["ticket_types", "for_fresh", "for_general"]}),
         (_("Display"), {"fields": ["is_visible", "display_order", "retired_at"]}),
     ]
+
+    def get_changelist_form(self, request, **kwargs):
+        return ReasonListForm
+
+    def save_model(self, request, obj, form, change):
+        """A new reason is saved whole. A change saves its other fields as Django does, while its order and
+        visibility go through the services (the permission check, the retired reason's rule)."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        wanted = {name: getattr(obj, name) for name in ORDER_AND_VISIBILITY if name in form.changed_data}
+        others = [name for name in form.changed_data if name not in ORDER_AND_VISIBILITY]
+        if others:
+            obj.save(update_fields=others)
+        if "display_order" in wanted:
+            place_reason(reason_id=obj.pk, actor=request.user, display_order=wanted["display_order"])
+        if "is_visible" in wanted:
+            set_reason_visibility(reason_id=obj.pk, actor=request.user, visible=wanted["is_visible"])
+        return None
 
     @admin.display(description=_("ticket types"))
     def types(self, obj):

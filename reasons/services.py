@@ -1,5 +1,6 @@
-"""Managing reasons (SPEC §7): delete, retire, restore, reorder. A reason in use is retired, never deleted:
-the tickets that cite it keep it, buyers are no longer offered it."""
+"""Managing reasons (SPEC §7): delete, retire, restore, reorder, show or hide. A reason in use is retired, never
+deleted: the tickets that cite it keep it, buyers are no longer offered it. Every change of a reason's order or
+visibility comes through here, the admin's list and change form included (reasons.admin)."""
 
 from typing import Literal
 
@@ -97,3 +98,42 @@ def move_reason(*, reason_id: int, actor, position: int) -> Reason:
             changed.append(reason)
     Reason.objects.bulk_update(changed, ["display_order"])
     return target
+
+
+def check_display_order(display_order) -> None:
+    """Refuses what `place_reason` would refuse (the admin's forms ask before saving)."""
+    if isinstance(display_order, bool) or not isinstance(display_order, int) or display_order < 0:
+        raise FieldInvalid(_("A display order of 0 or more."), field="display_order")
+
+
+@transaction.atomic
+def place_reason(*, reason_id: int, actor, display_order: int) -> Reason:
+    """Give a reason the display order number typed for it (reasons are offered by that number, then by id;
+    `move_reason` puts one at a position instead and renumbers the rest)."""
+    require_reason_manager(actor)
+    check_display_order(display_order)
+    reason = _locked(reason_id)
+    if reason.display_order != display_order:
+        reason.display_order = display_order
+        reason.save(update_fields=["display_order"])
+    return reason
+
+
+def check_reason_visibility(reason: Reason, visible: bool) -> None:
+    """Refuses what `set_reason_visibility` would refuse (the admin's forms ask before saving)."""
+    if visible and reason.retired_at is not None:
+        raise FieldInvalid(_("A retired reason comes back through “Restore”, not by showing it."),
+                           field="is_visible")
+
+
+@transaction.atomic
+def set_reason_visibility(*, reason_id: int, actor, visible: bool) -> Reason:
+    """Offer a reason to buyers, or stop offering it for a while (hidden, not retired: it keeps its place
+    and comes back by being shown). A retired reason is shown again only by `restore_reason`."""
+    require_reason_manager(actor)
+    reason = _locked(reason_id)
+    check_reason_visibility(reason, bool(visible))
+    if reason.is_visible != bool(visible):
+        reason.is_visible = bool(visible)
+        reason.save(update_fields=["is_visible"])
+    return reason

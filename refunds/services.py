@@ -21,6 +21,7 @@ from refunds.execution import count_against_order, execute_refund, lock_refund, 
 from refunds.models import Refund, RefundLine
 from refunds.tasks import dispatch_refund
 from tickets import services as tickets
+from tickets.due import DueKind
 from tickets.models import Ticket, TimelineEvent
 
 # --------------------------------------------------------------------------------------------- finance review
@@ -58,7 +59,7 @@ def refund_late_refund(event: TimelineEvent) -> Refund | None:
     ticket whose refund already failed once stays with finance (escalated): the system does not try the
     gateway again every few minutes."""
     ticket = event.ticket
-    if (event.changes or {}).get("due_for", [None, None])[1] != "refund" or ticket.goods_received_at is None:
+    if event.due_for != DueKind.REFUND or ticket.goods_received_at is None:
         return None
     if not policies.current().switch("auto_refund_after_sla"):
         return None

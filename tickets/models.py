@@ -10,6 +10,7 @@ from aftersales import clock
 from aftersales.history import append_only, tracked
 from aftersales.vocabulary import TicketType, TypeTraits, traits
 from orders.models import GoodsLine, Order, order_line_field
+from tickets import payloads
 from tickets.due import DueKind
 
 
@@ -422,6 +423,30 @@ class TimelineEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return str(self.get_transition_display())
+
+    # What other parts and the screens read from the row, typed (tickets.payloads); None or empty when the row
+    # does not carry it.
+    @property
+    def due_for(self) -> DueKind | None:
+        """The step an escalation was for."""
+        kind = payloads.read_due_for(self.changes)
+        return DueKind(kind) if kind in DueKind.values else None
+
+    @property
+    def reship_parts(self) -> tuple[payloads.ReshipPart, ...]:
+        return payloads.read_reship(self.changes)
+
+    @property
+    def inspection(self) -> tuple[payloads.LineInspection, ...]:
+        return payloads.read_inspection(self.changes)
+
+    @property
+    def inspection_photo_ids(self) -> tuple[int, ...]:
+        return payloads.read_photos(self.changes)
+
+    @property
+    def refund_amount_change(self) -> payloads.AmountChange | None:
+        return payloads.read_refund_amount(self.changes)
 
 
 @tracked("ReturnShipmentHistory", inserts_only=True)

@@ -308,10 +308,13 @@ def _inspection(ticket: Ticket) -> dict:
     if ticket.status != Ticket.Status.PENDING_REVIEW or ticket.inspection_passed is not False:
         return {"inspection": None, "inspection_photos": []}
     event = ticket.events.filter(transition=EventKind.RECEIVE_GOODS).latest("at", "pk")
-    photo_ids = (event.changes.get("photos") or [None, []])[1]
+    photo_ids = event.inspection_photo_ids
+    refund = event.refund_amount_change
     return {"inspection": presenters.timeline_row(event),
             "inspection_lines": presenters.inspection_lines(event, ticket.lines.select_related("order_line")),
-            "inspection_refund": (event.changes.get("refund_amount") or [None, None]),
+            # As text: the page shows "old → new" when there is a new amount, 0.00 included.
+            "inspection_refund": tuple(None if amount is None else str(amount) for amount in (refund.old, refund.new))
+            if refund else (None, None),
             "inspection_photos": list(Upload.objects.filter(pk__in=photo_ids).order_by("pk")) if photo_ids else []}
 
 
@@ -321,7 +324,7 @@ def _reship_parts(ticket: Ticket) -> list[tuple[str, int]]:
         return []
     event = ticket.events.filter(transition=EventKind.RESHIP).latest("at", "pk")
     names = dict(ticket.lines.values_list("order_line__line_id", "order_line__product_name"))
-    return [(names.get(line_id, line_id), units) for line_id, units in event.changes["reship"][1]]
+    return [(names.get(part.line_id, part.line_id), part.units) for part in event.reship_parts]
 
 
 def _reship(data: dict) -> dict:

@@ -14,6 +14,7 @@ from aftersales import clock
 from aftersales.vocabulary import InspectionRejection
 from tickets.due import DueKind
 from tickets.models import EventKind, Ticket, TimelineEvent
+from tickets.payloads import LineInspection
 
 # What each recorded change is called on screen.
 CHANGE_LABELS = {
@@ -95,15 +96,14 @@ class InspectedLine:
 def inspection_lines(event: TimelineEvent, ticket_lines) -> list[InspectedLine]:
     """Each claimed line as the warehouse found it (from its receive_goods row): units received, passed or
     refused and why; a line that did not arrive is "missing"."""
-    found = {row[0]: row for row in (event.changes.get("inspection") or [None, []])[1]}
+    found = {row.line_id: row for row in event.inspection}
     out = []
     for line in ticket_lines:
-        line_id, units, ok, reason, note = [*found.get(line.order_line.line_id, [line.order_line.line_id, 0, False]),
-                                            "", ""][:5]
-        why = (str(InspectionRejection(reason).label) if reason in InspectionRejection.values
-               else "" if ok or units else str(_("missing")))
-        out.append(InspectedLine(line.order_line.product_name, line.order_line.sku, line.quantity, units, bool(ok),
-                                 why, note))
+        row = found.get(line.order_line.line_id) or LineInspection(line.order_line.line_id, 0, False)
+        why = (str(InspectionRejection(row.reject_reason).label) if row.reject_reason in InspectionRejection.values
+               else "" if row.accepted or row.units else str(_("missing")))
+        out.append(InspectedLine(line.order_line.product_name, line.order_line.sku, line.quantity, row.units,
+                                 row.accepted, why, row.note))
     return out
 
 

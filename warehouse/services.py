@@ -133,7 +133,7 @@ def request_reship_shipment(event: TimelineEvent) -> OutboundRequest:
     """Ops decided to re-ship parts (a RESHIP timeline event): the warehouse gets the request, in the
     decision's transaction (`warehouse.apps` subscribes). An open request for the ticket is superseded."""
     ticket = event.ticket
-    parts = dict(event.changes["reship"][1])
+    parts = {part.line_id: part.units for part in event.reship_parts}
     order_lines = OrderLine.objects.filter(order_id=ticket.order_id, line_id__in=parts)
     return _open_request(ticket, purpose=Outbound.Purpose.RESHIP, actor=event.actor, at=event.at, note=event.reason,
                          parts=[(line, parts[line.line_id]) for line in order_lines])

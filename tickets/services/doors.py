@@ -17,6 +17,7 @@ from aftersales.inputs import clean_text, line_quantities
 from aftersales.money import ZERO
 from aftersales.vocabulary import InspectionRejection
 from policies import services as policies
+from tickets import payloads
 from tickets.machine import check_can, lock_ticket, move, read_ticket, record_event, save_status
 from tickets.models import EventKind, Ticket, TicketLine, Upload
 from tickets.services.amounts import line_amounts
@@ -136,18 +137,19 @@ def record_goods_received(*, ticket_id: int, actor, lines, note: str = "", photo
                     and {line.ticket_line.pk for line in received} == {tl.pk for tl in ticket.lines.all()}
                     and all(line.quantity == line.ticket_line.quantity for line in received))
     now = clock.now()
-    changes = {"inspection": [None, [[line.ticket_line.order_line.line_id, line.quantity, line.accepted,
-                                      line.reject_reason, line.note] for line in received]]}
+    changes = payloads.inspection(
+        payloads.LineInspection(line.ticket_line.order_line.line_id, line.quantity, line.accepted,
+                                line.reject_reason, line.note) for line in received)
     fields = []
     if not all_accepted and ticket.traits.money_moves and not ticket.is_compensation:
         recomputed = _accepted_refund(ticket, received)
         if recomputed["refund_amount"] != ticket.refund_amount:
-            changes["refund_amount"] = [str(ticket.refund_amount), str(recomputed["refund_amount"])]
+            changes |= payloads.refund_amount(ticket.refund_amount, recomputed["refund_amount"])
         for name, value in recomputed.items():
             setattr(ticket, name, value)
         fields = list(recomputed)
     if photos:
-        changes["photos"] = [None, [photo.pk for photo in photos]]
+        changes |= payloads.photos(photo.pk for photo in photos)
     before = move(ticket, EventKind.RECEIVE_GOODS, all_accepted=all_accepted)
     ticket.goods_received_at, ticket.inspection_passed = now, all_accepted
     save_status(ticket, "goods_received_at", "inspection_passed", *fields)
@@ -245,7 +247,7 @@ def record_finance_approval(*, ticket_id: int, actor, reason: str = "") -> Ticke
     ticket.refund_requested_at = clock.now()
     save_status(ticket, "refund_requested_at")
     record_event(ticket, EventKind.FINANCE_APPROVE, actor=actor, before=before, reason=reason,
-                 changes={"refund_amount": [None, str(ticket.refund_amount)]})
+                 changes=payloads.refund_amount(None, ticket.refund_amount))
     return ticket
 
 

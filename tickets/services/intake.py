@@ -20,7 +20,7 @@ from aftersales.vocabulary import TicketType, traits
 from orders.models import Buyer, Order, OrderLine
 from policies import services as policies
 from reasons.selectors import offered_reason
-from tickets import rules
+from tickets import payloads, rules
 from tickets.machine import move, record_event, save_status, set_due
 from tickets.models import EventKind, Ticket, TicketLine, Upload
 from tickets.selectors import claimed_by_line, prime_detail, refunded_extras
@@ -105,7 +105,7 @@ def submit_ticket(*, actor, order_no: str, type: str, reason_id, description: st
         Upload.objects.filter(pk__in=[p.pk for p in photos]).update(ticket=ticket)
     events = [record_event(ticket, EventKind.SUBMIT, actor=actor, before="", changes={
         "lines": [[line.line_id, units, str(amount)] for (line, units), amount in zip(requested, amounts, strict=True)],
-        "refund_amount": [None, str(ticket.refund_amount)],
+        **payloads.refund_amount(None, ticket.refund_amount),
     })]
     if ticket.intercept_requested:
         record_event(ticket, EventKind.INTERCEPT_REQUESTED, actor=None, before=ticket.status, buyer_visible=False,
@@ -129,7 +129,7 @@ def _auto_approve(ticket: Ticket):
     save_status(ticket, "approved_at", "reviewed_at", "refund_requested_at")
     return record_event(ticket, EventKind.AUTO_APPROVE, actor=None, before=before,
                         reason=gettext_noop("Refund only before shipment: approved by the system."),
-                        changes={"refund_amount": [None, str(ticket.refund_amount)]})
+                        changes=payloads.refund_amount(None, ticket.refund_amount))
 
 
 def _buyer_of(actor) -> Buyer:

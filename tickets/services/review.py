@@ -12,6 +12,7 @@ from aftersales.money import ZERO, parse_amount
 from aftersales.roles import FINANCE, OPS, WAREHOUSE, in_group, require_role
 from aftersales.transactions import atomic_retrying
 from policies import services as policies
+from tickets import payloads
 from tickets.machine import check_can, lock_ticket, mark_replied, move, read_ticket, record_event, save_status
 from tickets.models import EventKind, Note, Ticket
 from tickets.services.amounts import compensation_cap, extras_available
@@ -104,7 +105,7 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
         refund_coupon=refund_coupon, refund_virtual_currency=refund_virtual_currency,
         return_address=return_address, return_contact=return_contact, return_phone=return_phone)
 
-    old = {"refund_amount": str(ticket.refund_amount), "service_fee": str(ticket.service_fee)}
+    old = {"refund_amount": ticket.refund_amount, "service_fee": str(ticket.service_fee)}
     before = move(ticket, EventKind.APPROVE)
     now = clock.now()
     ticket.shipping_refund, ticket.coupon_refund = terms.shipping, terms.coupon
@@ -121,7 +122,7 @@ def approve_ticket(*, ticket_id: int, actor, refund_amount: Decimal | None = Non
                 "fee_reason", "return_address", "return_contact", "return_phone", "approved_at", "reviewed_at",
                 "reviewer", "finance_rejection_reason", "return_deadline")
     record_event(ticket, EventKind.APPROVE, actor=actor, before=before, reason=terms.fee_reason, changes={
-        "refund_amount": [old["refund_amount"], str(terms.refund_amount)],
+        **payloads.refund_amount(old["refund_amount"], terms.refund_amount),
         "service_fee": [old["service_fee"], str(ticket.service_fee)],
         "shipping_refund": [None, str(terms.shipping)], "coupon_refund": [None, str(terms.coupon)],
         "virtual_currency_refund": [None, str(terms.virtual_currency)],
@@ -192,7 +193,7 @@ def compensate_ticket(*, ticket_id: int, actor, amount, note: str) -> Ticket:
 def _settle_with_compensation(ticket: Ticket, *, actor, amount: Decimal, note: str) -> None:
     before = move(ticket, EventKind.COMPENSATE)
     now = clock.now()
-    old = str(ticket.refund_amount)
+    old = ticket.refund_amount
     ticket.is_compensation = True
     ticket.shipping_refund = ticket.coupon_refund = ticket.virtual_currency_refund = ZERO
     ticket.refund_amount, ticket.service_fee = amount, ZERO
@@ -203,7 +204,7 @@ def _settle_with_compensation(ticket: Ticket, *, actor, amount: Decimal, note: s
                 "refund_amount", "service_fee", "approved_at", "reviewed_at", "reviewer")
     Note.objects.create(ticket=ticket, author=actor, text=note, created_at=now)
     record_event(ticket, EventKind.COMPENSATE, actor=actor, before=before, reason=note,
-                 changes={"refund_amount": [old, str(amount)]})
+                 changes=payloads.refund_amount(old, amount))
 
 
 @dataclass(frozen=True)
@@ -241,13 +242,14 @@ def reship_ticket(*, ticket_id: int, actor, lines, note: str = "", compensation=
     ticket = lock_ticket(ticket_id)
     terms = _reship_terms(ticket, actor=actor, lines=lines, note=note, compensation=compensation)
     now = clock.now()
-    changes = {"reship": [None, [[part.ticket_line.order_line.line_id, part.quantity] for part in terms.parts]]}
+    changes = payloads.reship(payloads.ReshipPart(part.ticket_line.order_line.line_id, part.quantity)
+                              for part in terms.parts)
     if terms.compensation is not None:
         _settle_with_compensation(ticket, actor=actor, amount=terms.compensation, note=terms.note)
         before = ticket.status
     else:  # the parts are the remedy: nothing is refunded
         before = move(ticket, EventKind.RESHIP)
-        changes["refund_amount"] = [str(ticket.refund_amount), str(ZERO)]
+        changes |= payloads.refund_amount(ticket.refund_amount, ZERO)
         ticket.refund_amount = ticket.service_fee = ticket.shipping_refund = ZERO
         ticket.coupon_refund = ticket.virtual_currency_refund = ZERO
         ticket.approved_at = ticket.reviewed_at = now

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext_noop  # stored in English, shown translated
 
 from aftersales import clock
+from tickets import payloads
 from tickets.due import DueKind
 from tickets.machine import lock_ticket, move, record_event, save_status, set_due
 from tickets.models import EventKind, Ticket
@@ -46,7 +47,7 @@ def escalate_ticket(*, ticket_id: int, due_for: str, reason: str = "") -> Ticket
     ticket.escalated_at = clock.now()
     ticket.save(update_fields=["escalated_at", "updated_at"])
     record_event(ticket, EventKind.ESCALATE, actor=None, before=ticket.status, reason=reason, buyer_visible=False,
-                 changes={"due_for": [None, due_for]} if due_for else None)
+                 changes=payloads.due_for(due_for) if due_for else None)
     if due_for == DueKind.REFUND:
         ticket.refresh_from_db()  # a subscriber may have paid it (refunds.services.refund_late_refund)
     return ticket

@@ -6,9 +6,8 @@ import sys
 from django.core.management.base import CommandError
 from tqdm import tqdm
 
-from aftersales.errors import DomainError
 from aftersales.management.base import RecordedCommand
-from orders.services import import_order
+from orders.services import import_orders
 
 
 class Command(RecordedCommand):
@@ -23,35 +22,32 @@ class Command(RecordedCommand):
             stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
-        created = updated = 0
-        refused: list[str] = []
         with stream:
             lines = stream.readlines()
-        progress = tqdm(lines, unit="order", disable=not sys.stderr.isatty(), file=sys.stderr)
-        for number, raw in enumerate(progress, start=1):
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                refused.append(f"line {number}: not UTF-8 text (byte {exc.start + 1})")
-                continue
-            try:
-                data = json.loads(text)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                refused.append(f"line {number}: malformed JSON ({exc.msg if hasattr(exc, 'msg') else exc})")
-                continue
-            try:
-                result = import_order(data)
-            except DomainError as exc:
-                label = data.get("order_no") if isinstance(data, dict) else None
-                refused.append(f"line {number}{f' ({label})' if isinstance(label, str) else ''}: "
-                               f"{exc.field or 'order'}: {exc.detail}")
-                continue
-            if result.created:
-                created += 1
-            else:
-                updated += 1
-        for message in refused:
-            self.stderr.write(f"refused {message}")
-        self.stdout.write(f"{created} created, {updated} updated, {len(refused)} refused")
+        unreadable: list[tuple[int, str]] = []  # (line number, why): lines that never became an order
+
+        def orders():
+            progress = tqdm(lines, unit="order", disable=not sys.stderr.isatty(), file=sys.stderr)
+            for number, raw in enumerate(progress, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    data = json.loads(raw.decode("utf-8-sig"))
+                except UnicodeDecodeError as exc:
+                    unreadable.append((number, f": not UTF-8 text (byte {exc.start + 1})"))
+                    continue
+                except (json.JSONDecodeError, RecursionError) as exc:
+                    unreadable.append((number, f": malformed JSON ({exc.msg if hasattr(exc, 'msg') else exc})"))
+                    continue
+                yield number, data
+
+        result = import_orders(orders())
+        refused = sorted([*unreadable, *((order.position, _named(order)) for order in result.refused)])
+        for number, why in refused:
+            self.stderr.write(f"refused line {number}{why}")
+        self.stdout.write(f"{result.created} created, {result.updated} updated, {len(refused)} refused")
+
+
+def _named(order) -> str:
+    label = f" ({order.order_no})" if isinstance(order.order_no, str) else ""
+    return f"{label}: {order.field or 'order'}: {order.detail}"
