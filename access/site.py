@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from access import two_factor
+from access import home, two_factor
 from aftersales.roles import is_staff_member
 
 
@@ -58,6 +58,10 @@ class BackOfficeSite(admin.AdminSite):
         user = request.user
         # A session that owes its two-factor code is sent back to the login page, which asks for it.
         return user.is_active and (user.is_staff or is_staff_member(user)) and two_factor.satisfied(request)
+
+    def index(self, request, extra_context=None):
+        """The home leads with the queues of the user's roles and their counts (access.home)."""
+        return super().index(request, {"home_queues": home.queues_for(request), **(extra_context or {})})
 
     def get_urls(self):
         return [path("two-factor/", self.admin_view(two_factor.setup_view), name="two_factor_setup"),

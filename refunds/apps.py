@@ -9,7 +9,7 @@ class RefundsConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from aftersales import metrics
-        from refunds import screens
+        from refunds import home, screens
         from refunds.metrics import RefundFigures
         from refunds.services import refund_auto_approved, refund_late_refund
         from tickets.models import EventKind
@@ -19,3 +19,4 @@ class RefundsConfig(AppConfig):
         subscribe(EventKind.ESCALATE, refund_late_refund)
         metrics.register(RefundFigures())
         screens.register()  # finance on the ticket page and the queue, through tickets' doors
+        home.register()  # "Refunds to approve" first on finance's home (access.home)

@@ -5,14 +5,16 @@ of tickets add their own actions, sections and markers through the doors those t
 (register_panel_action, register_panel_section, register_list_action, register_list_marker), from their
 AppConfig.ready: nobody subclasses or re-registers TicketAdmin, and tickets never imports them."""
 
+import copy
 from datetime import UTC, datetime
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import label_for_field
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -76,6 +78,16 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
     list_filter = ["step", "is_active"]
     list_editable = ["display_order", "is_active"]
     search_fields = ["title", "text"]
+
+
+class QueueChangeList(ChangeList):
+    """The queue's list: the view it was opened in (``view=…``) is carried by every link the list builds
+    (filters, order, pages) but filters nothing itself."""
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        lookup_params.pop(preferences.VIEW_VAR, None)
+        return lookup_params
 
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # "nothing due" sorts last, as NULLS LAST does
@@ -176,34 +188,111 @@ class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
     def due(self, ticket):
         return presenters.due_in_words(ticket)
 
-    # per-user columns
+    # per-user columns and views
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
+
+    def active_view(self, request) -> preferences.ListView | None:
+        """The view the list is shown in (``view=…`` in its query string), if it is one the user may use."""
+        key = request.GET.get(preferences.VIEW_VAR, "")
+        return preferences.find_view(request.user, self.COLUMNS, key, queue.QUEUE_VIEWS) if key else None
+
+    def shown_columns(self, request) -> tuple[list[str], int]:
+        """A saved view shows its own columns; any other view the user's column choice."""
+        view = self.active_view(request)
+        if view is not None and view.saved and view.columns:
+            columns = [name for name in view.columns if name in self.list_display]
+            columns = [name for name in self.FIXED_COLUMNS if name not in columns] + columns
+            return columns, min(view.frozen, len(columns))
+        return preferences.get_columns(request.user, self.COLUMNS, self.list_display, fixed=self.FIXED_COLUMNS)
 
     def get_list_display(self, request):
-        return preferences.get_columns(request.user, self.COLUMNS, self.list_display, fixed=self.FIXED_COLUMNS)[0]
+        return self.shown_columns(request)[0]
 
     def changelist_view(self, request, extra_context=None):
-        shown, frozen = preferences.get_columns(request.user, self.COLUMNS, self.list_display,
-                                                fixed=self.FIXED_COLUMNS)
+        if not request.GET:
+            # "Tickets" opened bare: the user's default view (their own, else their role's), as if its
+            # query string had been asked for; links, searches and bulk actions carry it from here.
+            view = preferences.default_view(request.user, self.COLUMNS, queue.QUEUE_VIEWS)
+            if view is not None:
+                request.GET = QueryDict(view.url_query())
+        shown, frozen = self.shown_columns(request)
         hidden = [name for name in self.list_display if name not in shown]
         choices = [{"name": name, "label": label_for_field(name, Ticket, self), "shown": name in shown,
                     "fixed": name in self.FIXED_COLUMNS} for name in [*shown, *hidden]]
+        active = self.active_view(request)
+        query = preferences.view_query(request.GET)
         extra = {"column_choices": choices, "frozen": frozen, "frozen_choices": range(preferences.MAX_FROZEN + 1),
-                 "columns_url": reverse("admin:tickets_ticket_columns")}
+                 "columns_url": reverse("admin:tickets_ticket_columns"),
+                 "views": preferences.list_views(request.user, self.COLUMNS, queue.QUEUE_VIEWS),
+                 "active_view": active, "view_changed": active is not None and query != preferences.view_query(QueryDict(active.query)),
+                 "view_query": query, "views_url": reverse("admin:tickets_ticket_views")}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
-    def columns_view(self, request):
+    def _back_to_list(self, request) -> HttpResponseRedirect:
         wanted = request.POST.get("next", "")
         safe = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()})
-        back = HttpResponseRedirect(wanted if safe else reverse("admin:tickets_ticket_changelist"))
+        return HttpResponseRedirect(wanted if safe else reverse("admin:tickets_ticket_changelist"))
+
+    def columns_view(self, request):
+        back = self._back_to_list(request)
         if request.method != "POST":
             return back
-        if request.POST.get("reset"):
-            preferences.forget_columns(user=request.user, list_name=self.COLUMNS)
-            return back
+        # Columns chosen while one of the user's saved views is open are that view's.
+        shown_in = QueryDict(back.url.partition("?")[2]).get(preferences.VIEW_VAR, "")
+        view = preferences.find_view(request.user, self.COLUMNS, shown_in, queue.QUEUE_VIEWS) if shown_in else None
         try:
-            preferences.save_columns(user=request.user, list_name=self.COLUMNS, columns=request.POST.getlist("columns"),
-                                     frozen=request.POST.get("frozen", 0), available=self.list_display,
-                                     fixed=self.FIXED_COLUMNS)
+            if request.POST.get("reset"):
+                if view is not None and view.saved:
+                    preferences.set_view_columns(user=request.user, list_name=self.COLUMNS, view_id=view.key,
+                                                 columns=list(self.list_display), frozen=0,
+                                                 available=self.list_display, fixed=self.FIXED_COLUMNS)
+                else:
+                    preferences.forget_columns(user=request.user, list_name=self.COLUMNS)
+            elif view is not None and view.saved:
+                preferences.set_view_columns(user=request.user, list_name=self.COLUMNS, view_id=view.key,
+                                             columns=request.POST.getlist("columns"),
+                                             frozen=request.POST.get("frozen", 0), available=self.list_display,
+                                             fixed=self.FIXED_COLUMNS)
+            else:
+                preferences.save_columns(user=request.user, list_name=self.COLUMNS,
+                                         columns=request.POST.getlist("columns"), frozen=request.POST.get("frozen", 0),
+                                         available=self.list_display, fixed=self.FIXED_COLUMNS)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+        return back
+
+    def views_view(self, request):
+        """Save the list as it is shown under a name, make a saved view (or the role's) the default, or
+        forget one. Each answer goes back to the list, in the view concerned."""
+        back = self._back_to_list(request)
+        if request.method != "POST":
+            return back
+        changelist = reverse("admin:tickets_ticket_changelist")
+        user, what = request.user, request.POST.get("do", "")
+        try:
+            if what == "save":
+                shown, frozen = self.shown_columns(_with_query(request, request.POST.get("query", "")))
+                view = preferences.save_view(
+                    user=user, list_name=self.COLUMNS, name=request.POST.get("name", ""),
+                    query=request.POST.get("query", ""), columns=shown, frozen=frozen, available=self.list_display,
+                    fixed=self.FIXED_COLUMNS, make_default=bool(request.POST.get("make_default")))
+                self.message_user(request, _("View “%(name)s” saved.") % {"name": view.name}, messages.SUCCESS)
+                saved = preferences.find_view(user, self.COLUMNS, str(view.pk), queue.QUEUE_VIEWS)
+                return HttpResponseRedirect(f"{changelist}?{saved.url_query()}")
+            if what == "default":
+                key = request.POST.get("view", "")
+                preferences.make_default_view(user=user, list_name=self.COLUMNS,
+                                              view_id=int(key) if key.isdigit() else None)
+                view = preferences.default_view(user, self.COLUMNS, queue.QUEUE_VIEWS)
+                self.message_user(request, _("“Tickets” now opens on “%(name)s”.") % {"name": view.name},
+                                  messages.SUCCESS)
+            elif what == "delete":
+                view = preferences.find_view(user, self.COLUMNS, request.POST.get("view", ""), queue.QUEUE_VIEWS)
+                preferences.delete_view(user=user, list_name=self.COLUMNS, view_id=request.POST.get("view"))
+                self.message_user(request, _("View “%(name)s” deleted.") % {"name": view.name}, messages.SUCCESS)
+                return HttpResponseRedirect(changelist)
         except DomainError as exc:
             self.message_user(request, exc.detail, messages.ERROR)
         return back
@@ -284,6 +373,7 @@ class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
     def get_urls(self):
         return [path("<int:ticket_id>/act/", self.admin_site.admin_view(self.act_view), name="tickets_ticket_act"),
                 path("columns/", self.admin_site.admin_view(self.columns_view), name="tickets_ticket_columns"),
+                path("views/", self.admin_site.admin_view(self.views_view), name="tickets_ticket_views"),
                 *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -294,4 +384,12 @@ class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
     def act_view(self, request, ticket_id):
         ticket = get_object_or_404(Ticket.objects.select_related("buyer", "shop"), pk=ticket_id)
         return panel.act(request, ticket, panel.actions(), admin_site=self.admin_site,
-                         message_user=self.message_user)
+                         message_user=self.message_user,
+                         next_ticket=lambda filters, after: queue.next_in_list(self, request, filters, after_pk=after))
+
+
+def _with_query(request, query: str):
+    """The request as the list saw it under ``query`` (its columns depend on the view named there)."""
+    listing = copy.copy(request)
+    listing.GET = QueryDict(query)
+    return listing

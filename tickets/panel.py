@@ -18,6 +18,7 @@ from django.http import HttpResponseRedirect
 from django.template import Template
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +130,9 @@ class PanelAction:
     # (request, ticket, cleaned data) -> Confirmation, or None when nothing needs confirming; raises DomainError
     confirm: Callable | None = None
     initial: Callable = field(default=lambda ticket: {})
+    # True when the action ends the user's work on the ticket (a decision): done from a queue, the next
+    # ticket of that queue opens ("approve and next"). A note or a retention attempt leaves you where you are.
+    finishes: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,9 +201,20 @@ def bound_forms(request, ticket, actions: dict[str, PanelAction]) -> dict[str, f
     return out
 
 
-def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message_user):
-    """Handle one posted action: refuse with the typed values kept, confirm first, or do it."""
-    back = HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+FILTERS_VAR = "_changelist_filters"  # the queue's query string, as Django's admin preserves it
+
+
+def with_filters(url: str, filters: str) -> str:
+    """``url`` carrying the queue the user came from (Django's preserved filters)."""
+    return f"{url}?{urlencode({FILTERS_VAR: filters})}" if filters else url
+
+
+def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message_user, next_ticket=None):
+    """Handle one posted action: refuse with the typed values kept, confirm first, or do it. The queue the
+    user came from (``_changelist_filters``) goes along through every step; after a decision done from a
+    queue, ``next_ticket(filters, after=pk)`` (the queue's first other ticket, or None) opens next."""
+    filters = request.GET.get(FILTERS_VAR, "")
+    back = HttpResponseRedirect(with_filters(reverse("admin:tickets_ticket_change", args=[ticket.pk]), filters))
     if request.method != "POST":
         return back
     name = request.POST.get("action", "")
@@ -223,12 +238,29 @@ def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message
             return TemplateResponse(request, "admin/tickets/ticket/confirm_action.html", {
                 **admin_site.each_context(request), "title": confirmation.title, "confirmation": confirmation,
                 "original": ticket, "opts": ticket._meta, "action": name, "data": data,
-                "act_url": request.path, "back_url": back.url})
+                "act_url": request.get_full_path(), "back_url": back.url,
+                "changelist_url": with_changelist(filters)})
         action.call(request, ticket, form.cleaned_data)
     except DomainError as exc:
         return _refused(request, ticket, name, data, [(exc.field or "__all__", exc.detail)], message_user, back)
-    message_user(request, action.done, messages.SUCCESS)
-    return back
+    if not (action.finishes and filters and next_ticket is not None):
+        message_user(request, action.done, messages.SUCCESS)
+        return back
+    # Approve and next: the queue as the user left it, without this ticket.
+    following = next_ticket(filters, ticket.pk)
+    if following is None:
+        message_user(request, _("%(ticket)s: %(done)s Nothing else is left in this queue.") % {
+            "ticket": ticket.ticket_no, "done": action.done}, messages.SUCCESS)
+        return HttpResponseRedirect(with_changelist(filters))
+    message_user(request, _("%(ticket)s: %(done)s Next in the queue: %(next)s.") % {
+        "ticket": ticket.ticket_no, "done": action.done, "next": following.ticket_no}, messages.SUCCESS)
+    return HttpResponseRedirect(with_filters(reverse("admin:tickets_ticket_change", args=[following.pk]), filters))
+
+
+def with_changelist(filters: str) -> str:
+    """The queue, filtered as the user left it."""
+    url = reverse("admin:tickets_ticket_changelist")
+    return f"{url}?{filters}" if filters else url
 
 
 def _refused(request, ticket, name, data, errors, message_user, back):
@@ -272,7 +304,8 @@ def page_context(request, ticket: Ticket) -> dict:
             if ticket.intercept_failed_at else None,
             "reship_parts": _reship_parts(ticket),
             "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
-            "act_url": reverse("admin:tickets_ticket_act", args=[ticket.pk])}
+            "act_url": with_filters(reverse("admin:tickets_ticket_act", args=[ticket.pk]),
+                                    request.GET.get(FILTERS_VAR, ""))}
 
 
 def _approval_defaults(ticket: Ticket) -> dict:
@@ -357,23 +390,23 @@ def _compensation_confirmation(ticket: Ticket, amount) -> Confirmation:
 # The page's own forms, by the ``action`` each posts; other parts add theirs with register_panel_action.
 OWN_ACTIONS: dict[str, PanelAction] = {
     "approve": PanelAction(
-        ApproveForm, done=_("Approved."), initial=_approval_defaults,
+        ApproveForm, done=_("Approved."), initial=_approval_defaults, finishes=True,
         confirm=lambda request, ticket, data: _approval_confirmation(
             ticket, services.preview_approval(ticket_id=ticket.pk, actor=request.user, **_choices(data))),
         call=lambda request, ticket, data: services.approve_ticket(
             ticket_id=ticket.pk, actor=request.user, **_choices(data))),
     "reject": PanelAction(
-        RejectForm, done=_("Rejected; the buyer sees the reason."),
+        RejectForm, done=_("Rejected; the buyer sees the reason."), finishes=True,
         call=lambda request, ticket, data: services.reject_ticket(
             ticket_id=ticket.pk, actor=request.user, reason=data["reason"])),
     "compensate": PanelAction(
-        CompensateForm, done=_("Settled with compensation; finance pays it."),
+        CompensateForm, done=_("Settled with compensation; finance pays it."), finishes=True,
         confirm=lambda request, ticket, data: _compensation_confirmation(
             ticket, services.preview_compensation(ticket_id=ticket.pk, actor=request.user, **data)),
         call=lambda request, ticket, data: services.compensate_ticket(
             ticket_id=ticket.pk, actor=request.user, **data)),
     "reship": PanelAction(
-        ReshipForm, done=_("Re-ship recorded; the warehouse sends the parts."),
+        ReshipForm, done=_("Re-ship recorded; the warehouse sends the parts."), finishes=True,
         confirm=lambda request, ticket, data: _reship_confirmation(
             ticket, services.preview_reship(ticket_id=ticket.pk, actor=request.user, **_reship(data))),
         call=lambda request, ticket, data: services.reship_ticket(

@@ -6,17 +6,30 @@ Two doors, filled from each part's AppConfig.ready (as ``tickets.services.subscr
 ``register_list_marker`` (a symbol beside a ticket's status). The queue reads them on every request, and
 each carries its ``order``: what the queue shows does not depend on the order the apps start in."""
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import PAGE_VAR
+from django.core.exceptions import SuspiciousOperation
+from django.db.models import Count, Q
+from django.http import QueryDict
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import DateRangeFilter
 
+from access.home import HomeQueue, QueueCounts, register_home_queue
+from aftersales import clock
 from aftersales.errors import DomainError
+from aftersales.preferences import ListView
+from aftersales.roles import FINANCE, OPS, WAREHOUSE
 
 
 @dataclass(frozen=True)
@@ -136,3 +149,60 @@ def _confirmation(modeladmin, request, queryset, name, amount_of, title) -> Temp
         **modeladmin.admin_site.each_context(request), "title": title, "opts": modeladmin.model._meta,
         "action": name, "rows": rows, "count": len(doable), "total": total,
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
+
+
+# ---------------------------------------------------------------------- views and the next ticket
+
+# The ticket list's built-in views, each the default of the roles it names (aftersales.preferences): what
+# a user of that role opens "Tickets" on, unless they made one of their own saved views their default.
+QUEUE_VIEWS = (
+    # Ops' work: new claims, and those back with them (sent back by finance, refused at inspection, a
+    # shipment too late to hold). Waiting on the buyer, the warehouse or finance, or finished: hidden.
+    ListView("open", _("My open work"), "status__exact=pending_review", groups=(OPS,)),
+    ListView("refund", _("Awaiting refund"), "status__exact=awaiting_refund", groups=(FINANCE,)),
+    ListView("goods", _("Goods coming back or going out"), "status__in=awaiting_return,awaiting_exchange",
+             groups=(WAREHOUSE,)),
+    ListView("all", _("All tickets"), ""),
+)
+
+
+def next_in_list(model_admin, request, filters: str, *, after_pk: int):
+    """The row a list shows first under ``filters`` (a changelist's query string, as the admin preserves
+    it in ``_changelist_filters``), other than ``after_pk``; None when there is none or the filters no
+    longer make sense. The list's own machinery answers (its ChangeList: filters, search, the user's
+    view, its order and visibility), so "next" is always what the user would see on top of that list."""
+    params = QueryDict(filters, mutable=True)
+    params.pop(PAGE_VAR, None)  # the top of the list, whatever page the user was on
+    listing = copy.copy(request)
+    listing.method, listing.GET, listing.POST = "GET", params, QueryDict()
+    try:
+        changelist = model_admin.get_changelist_instance(listing)
+    except (IncorrectLookupParameters, SuspiciousOperation):
+        return None
+    # The first page is fetched already: if it holds nothing but this row, the list holds nothing else.
+    return next((row for row in changelist.result_list if row.pk != after_pk), None)
+
+
+def queue_counts(queryset, *, due="next_deadline_at") -> QueueCounts:
+    """What a queue holds for the home page (access.home): its rows, those due before the local day ends,
+    and those past due (``due``: the field holding each row's due time), in one query."""
+    now = clock.now()
+    day_ends = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return QueueCounts(**queryset.order_by().aggregate(
+        waiting=Count("pk"), due_today=Count("pk", filter=Q(**{f"{due}__gte": now, f"{due}__lt": day_ends})),
+        overdue=Count("pk", filter=Q(**{f"{due}__lt": now}))))
+
+
+def open_work_url() -> str:
+    """Ops' queue as the role's view shows it (the home's tile leads there)."""
+    return f"{reverse('admin:tickets_ticket_changelist')}?{QUEUE_VIEWS[0].url_query()}"
+
+
+def register_home() -> None:
+    """The ops queue on the back office's home, first of ops' tiles (TicketsConfig.ready)."""
+    from tickets.models import Ticket  # the models are loaded once the apps are ready
+
+    register_home_queue(HomeQueue(
+        "tickets_open", _("Tickets: my open work"), url=open_work_url, groups=(OPS,), order=10,
+        description=_("pending review, sent back by finance, refused at inspection"),
+        counts=lambda request: queue_counts(Ticket.objects.filter(status=Ticket.Status.PENDING_REVIEW))))

@@ -10,7 +10,7 @@ class WarehouseConfig(AppConfig):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from tickets.models import EventKind
         from tickets.services import subscribe
-        from warehouse import screens
+        from warehouse import home, screens
         from warehouse.services import (
             request_intercept,
             request_replacement_shipment,
@@ -24,3 +24,4 @@ class WarehouseConfig(AppConfig):
         subscribe(EventKind.APPROVE, request_intercept)  # a shipment to hold
         subscribe(EventKind.AUTO_APPROVE, request_intercept)
         screens.register()  # the queue's markers for what the warehouse found, through tickets' doors
+        home.register()  # arrivals and dispatch first on the warehouse's home (access.home)

@@ -99,9 +99,10 @@ def test_the_queue_lists_what_is_due_first_and_finished_tickets_last(staff, buye
     finished = journeys.advance(submit(make_order(buyer=buyer)), S.REJECTED, staff=staff)
     new = submit(make_order(buyer=buyer))
 
-    page = ops_client(ops_user).get(reverse("admin:tickets_ticket_changelist"))
+    # "All tickets": the role's own view (opened bare) hides the finished ones (tests/tickets/test_flow.py).
+    page = ops_client(ops_user).get(reverse("admin:tickets_ticket_changelist"), {"view": "all"})
 
-    assert listed(ops_client(ops_user)) == [overdue.ticket_no, new.ticket_no, finished.ticket_no]
+    assert listed(ops_client(ops_user), view="all") == [overdue.ticket_no, new.ticket_no, finished.ticket_no]
     assert 'class="overdue"' in page.content.decode()
 
 
