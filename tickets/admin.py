@@ -222,12 +222,12 @@ class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
         choices = [{"name": name, "label": label_for_field(name, Ticket, self), "shown": name in shown,
                     "fixed": name in self.FIXED_COLUMNS} for name in [*shown, *hidden]]
         active = self.active_view(request)
-        query = preferences.view_query(request.GET)
+        query = preferences.view_query(request.GET)  # the list as shown: what "Save view" keeps
         extra = {"column_choices": choices, "frozen": frozen, "frozen_choices": range(preferences.MAX_FROZEN + 1),
                  "columns_url": reverse("admin:tickets_ticket_columns"),
                  "views": preferences.list_views(request.user, self.COLUMNS, queue.QUEUE_VIEWS),
-                 "active_view": active, "view_changed": active is not None and query != preferences.view_query(QueryDict(active.query)),
-                 "view_query": query, "views_url": reverse("admin:tickets_ticket_views")}
+                 "active_view": active, "view_query": query, "views_url": reverse("admin:tickets_ticket_views"),
+                 "view_changed": active is not None and query != preferences.view_query(QueryDict(active.query))}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def _back_to_list(self, request) -> HttpResponseRedirect:

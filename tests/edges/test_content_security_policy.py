@@ -253,6 +253,8 @@ def test_the_main_screens_load_their_stylesheets_and_the_browser_refuses_nothing
                   "#result_list .overdue", "color", red)
     assert computed(ops, "#result_list .status-badge.status-pending_review", "color") == "rgb(180, 83, 9)"
     assert computed(ops, "#language-switcher", "marginRight") != "0px"
+    assert computed(ops, "#queue-views ul", "display") == "flex"  # the queue's views, as tabs
+    assert_styled(ops, f"{server}/admin/", ["access/home"], "#home-queues", "display", "flex")
     assert_styled(ops, f"{server}/admin/tickets/ticket/{overdue.pk}/change/", ["tickets/ticket"], "#review-panel",
                   "display", "grid")
     ops.click("#approve-form [type=submit]")
