@@ -10,10 +10,10 @@ class TicketsConfig(AppConfig):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from aftersales import metrics
         from orders import claims
-        from tickets import queue
+        from tickets import home
         from tickets.metrics import TicketFigures
         from tickets.selectors import claimed_by_line
 
         claims.register(claimed_by_line)
         metrics.register(TicketFigures())
-        queue.register_home()  # ops' queue first on the back office's home (access.home)
+        home.register()  # ops' queue first on the back office's home (access.home)

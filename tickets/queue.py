@@ -20,12 +20,11 @@ from django.core.exceptions import SuspiciousOperation
 from django.db.models import Count, Q
 from django.http import QueryDict
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import DateRangeFilter
 
-from access.home import HomeQueue, QueueCounts, register_home_queue
+from access.home import QueueCounts
 from aftersales import clock
 from aftersales.errors import DomainError
 from aftersales.preferences import ListView
@@ -192,17 +191,3 @@ def queue_counts(queryset, *, due="next_deadline_at") -> QueueCounts:
         waiting=Count("pk"), due_today=Count("pk", filter=Q(**{f"{due}__gte": now, f"{due}__lt": day_ends})),
         overdue=Count("pk", filter=Q(**{f"{due}__lt": now}))))
 
-
-def open_work_url() -> str:
-    """Ops' queue as the role's view shows it (the home's tile leads there)."""
-    return f"{reverse('admin:tickets_ticket_changelist')}?{QUEUE_VIEWS[0].url_query()}"
-
-
-def register_home() -> None:
-    """The ops queue on the back office's home, first of ops' tiles (TicketsConfig.ready)."""
-    from tickets.models import Ticket  # the models are loaded once the apps are ready
-
-    register_home_queue(HomeQueue(
-        "tickets_open", _("Tickets: my open work"), url=open_work_url, groups=(OPS,), order=10,
-        description=_("pending review, sent back by finance, refused at inspection"),
-        counts=lambda request: queue_counts(Ticket.objects.filter(status=Ticket.Status.PENDING_REVIEW))))
