@@ -119,9 +119,12 @@ def test_ops_lowers_the_amount_only_with_a_reason_and_finance_pays(browser, live
     assert ticket.status == Ticket.Status.PENDING_REVIEW
     page.click("#confirm-form [type=submit]")
     expect(page.locator(".messagelist")).to_contain_text("Approved")
+    # Opened from the queue: the next ticket of it would open; none is left, so the queue does, with a word.
+    expect(page.locator(".messagelist")).to_contain_text("Nothing else is left in this queue")
     ticket.refresh_from_db()
     assert (ticket.status, ticket.refund_amount, ticket.service_fee) == (
         Ticket.Status.AWAITING_REFUND, Decimal("100.00"), Decimal("20.00"))
+    page.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
     expect(page.locator("#review-panel")).not_to_contain_text("Reject")  # decided: no more buttons for ops
 
     finance = login(browser, live_server, "finance1")
