@@ -72,11 +72,14 @@ def test_a_scan_of_a_ticket_already_received_says_so(buyer, staff):
 
 
 def receive_post(ticket, *, received=None, result="accepted", note="", **extra):
+    """Every line received whole (or ``received`` units of each): passed, or all refused for ``result``."""
     data = {"note": "", **extra}
     for line in ticket.lines.all():
         data[f"received_{line.pk}"] = line.quantity if received is None else received
-        data[f"result_{line.pk}"] = result
-        data[f"line_note_{line.pk}"] = note
+        if result != "accepted":
+            data[f"refused_{line.pk}_0"] = data[f"received_{line.pk}"]
+            data[f"reason_{line.pk}_0"] = result
+            data[f"note_{line.pk}_0"] = note
     return data
 
 
