@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from aftersales.errors import DomainError
 from aftersales.vocabulary import InspectionRejection
 from warehouse import services
-from warehouse.models import Incident
+from warehouse.models import Courier, Incident
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -123,26 +123,46 @@ class ReceiveForm(forms.Form):
         return {"note": "note", "photo_ids": "photos", "file": "photos"}.get(parts[0])
 
 
-class ShipForm(forms.Form):
-    """What leaves: units per requested line, the courier and the tracking number."""
+OTHER_COURIER = "other"
 
-    courier = forms.CharField(label=_("Courier"), max_length=100)
+
+class ShipForm(forms.Form):
+    """What leaves: units per requested line, the courier (from the list administrators keep, or "other"
+    with its name typed) and the tracking number."""
+
+    courier = forms.ChoiceField(label=_("Courier"))
+    courier_other = forms.CharField(label=_("Other courier"), max_length=100, required=False,
+                                    widget=forms.TextInput(attrs={"placeholder": _("the courier's name")}))
     tracking_no = forms.CharField(label=_("Tracking no"), max_length=100)
 
-    def __init__(self, *args, request_lines, **kwargs):
+    def __init__(self, *args, request_lines, on_hand=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["courier"].choices = [("", "—"), *((str(c.pk), c.name) for c in Courier.objects.filter(active=True)),
+                                          (OTHER_COURIER, _("other (type its name)"))]
         self.request_lines = list(request_lines)
-        self.rows = []
+        on_hand = on_hand or {}
+        self.rows = []  # (line, units field, on hand: sellable after-sales stock of its SKU)
         for line in self.request_lines:
             self.fields[f"qty_{line.pk}"] = forms.IntegerField(
                 label=_("units to send"), min_value=0, initial=line.quantity,
                 widget=forms.NumberInput(attrs={"class": "qty", "min": 0}))
-            self.rows.append((line, self[f"qty_{line.pk}"]))
-        self.order_fields([*(f"qty_{line.pk}" for line in self.request_lines), "courier", "tracking_no"])
+            self.rows.append((line, self[f"qty_{line.pk}"], on_hand.get(line.order_line.sku, 0)))
+        self.order_fields([*(f"qty_{line.pk}" for line in self.request_lines), "courier", "courier_other",
+                           "tracking_no"])
         self._sent: list[int] = []
 
     def clean(self):
         data = super().clean()
+        choice = data.get("courier")
+        if choice == OTHER_COURIER:
+            if not (data.get("courier_other") or "").strip():
+                self.add_error("courier_other", _("Type the courier's name, or pick one from the list."))
+            data["courier_name"] = (data.get("courier_other") or "").strip()
+        elif choice:
+            courier = Courier.objects.filter(pk=choice, active=True).first() if choice.isdigit() else None
+            if courier is None:
+                self.add_error("courier", _("Pick a courier from the list."))
+            data["courier_name"] = courier.name if courier else ""
         if not self.errors and not any(data.get(f"qty_{line.pk}") for line in self.request_lines):
             raise forms.ValidationError(_("Say how many units of which line leave."))
         return data
@@ -159,7 +179,9 @@ class ShipForm(forms.Form):
         parts = (service_field or "").split(".")
         if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(self._sent):
             return f"qty_{self._sent[int(parts[1])]}"
-        return parts[0] if parts[0] in ("courier", "tracking_no") else None
+        if parts[0] == "courier":
+            return "courier_other" if self.cleaned_data.get("courier") == OTHER_COURIER else "courier"
+        return parts[0] if parts[0] == "tracking_no" else None
 
 
 class HeldForm(forms.Form):
