@@ -219,6 +219,13 @@ def due_in_words(ticket: Ticket):
     return format_html('<span title="{}">{} {}</span>', kind, _("in"), span(left))
 
 
+def local_time(value) -> str:
+    """A time as people read it on a page: local (settings.TIME_ZONE), to the minute ("2026-12-05 15:03")."""
+    if not value:
+        return "—"
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
 def short_time(value):
     """"11-26 21:06" in the list (the year on hover): three time columns must fit beside the rest."""
     if not value:

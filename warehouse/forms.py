@@ -205,14 +205,23 @@ class IncidentForm(forms.ModelForm):
 
     kind = ""  # set by the register's admin
 
+    def clean_cost(self):
+        """Checked here, whatever else is wrong, so the database's own rule (a cost is never negative) is never
+        what the clerk reads."""
+        cost = self.cleaned_data.get("cost")
+        if cost is not None and cost < 0:
+            raise forms.ValidationError(_("The cost cannot be negative: enter what the shop lost, 0 or more."))
+        return cost
+
     def clean(self):
         data = super().clean()
-        if self.errors:
+        if set(self.errors) - {"cost"}:
             return data
-        try:
+        try:  # a bad cost is already named: the rest is still checked, so every mistake shows at once
             self.terms = {key: data.get(key) for key in ("order_no", "ticket_no", "sku", "courier", "tracking_no",
                                                           "description", "cost", "occurred_on")}
-            services.incident_terms(kind=self.kind, **{**self.terms, "cost": str(data["cost"])})
+            services.incident_terms(kind=self.kind, **{**self.terms, "cost": "0" if "cost" in self.errors
+                                                      else str(data["cost"])})
         except DomainError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.detail)
         return data

@@ -329,7 +329,8 @@ class Incident(models.Model):
         verbose_name_plural = _("incidents")
         ordering = ["-occurred_on", "-pk"]
         indexes = [models.Index(fields=["kind", "occurred_on"], name="incident_register")]
-        constraints = [models.CheckConstraint(condition=Q(cost__gte=0), name="incident_cost_gte_0")]
+        constraints = [models.CheckConstraint(condition=Q(cost__gte=0), name="incident_cost_gte_0",
+                                              violation_error_message=_("The cost cannot be negative."))]
 
     def __str__(self) -> str:
         return f"{self.order.order_no} {self.get_kind_display()}"

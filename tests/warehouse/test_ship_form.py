@@ -86,3 +86,68 @@ def test_the_couriers_are_read_by_the_warehouse_and_kept_by_administrators(staff
     assert clerk.get(reverse("admin:warehouse_courier_add")).status_code == 403
     assert clerk.post(reverse("admin:warehouse_courier_add"), {"name": "X", "code": "X", "position": 1}).status_code == 403
     assert [c.code for c in Courier.objects.all()][:4] == ["SF", "JD", "ZTO", "YTO"]
+
+
+def test_records_are_titled_by_number_and_listed_with_their_goods(buyer, staff):
+    ticket = returned(buyer, staff, lines=(("general", "25.00", 2, None),))
+    inbound = services.record_inbound(ticket_id=ticket.pk, actor=staff["warehouse"], lines=[
+        {**lines_of(ticket)[0], "quantity": 1, "accepted": True},
+        {**lines_of(ticket)[0], "quantity": 1, "accepted": False, "reject_reason": "damaged_by_buyer"}])
+    clerk = client_of(staff["warehouse"])
+
+    listing = clerk.get(reverse("admin:warehouse_inbound_changelist")).content.decode()
+    page = clerk.get(reverse("admin:warehouse_inbound_change", args=[inbound.pk])).content.decode()
+
+    assert f"IN{inbound.pk:06d}" in listing and "Product 1 <small>SKU-1</small> × 1" in listing
+    assert "1 unit refused" in listing
+    assert f"<h2>IN{inbound.pk:06d} {ticket.ticket_no}</h2>" in page and "object (" not in page
+    assert "Inbound object" not in listing
+
+
+def test_a_negative_cost_is_named_in_words_even_beside_another_mistake(buyer, staff):
+    clerk = client_of(staff["warehouse"])
+
+    html = clerk.post(reverse("admin:warehouse_lostparcel_add"), {
+        "order_no": "NO-SUCH-ORDER", "occurred_on": "2026-01-05", "description": "Lost", "cost": "-5",
+        "courier": "SF", "tracking_no": "SF1"}).content.decode()
+
+    assert "The cost cannot be negative: enter what the shop lost, 0 or more." in html
+    assert "No order with this number." in html
+    assert "incident_cost_gte_0" not in html and "Constraint" not in html
+
+
+def test_the_register_csv_says_when_it_was_recorded_in_local_time_to_the_minute_with_the_offset(buyer, staff):
+    import csv
+    import datetime as dt
+    import io
+
+    from aftersales import clock
+
+    order = make_order(buyer=buyer)
+    with clock.frozen_at(dt.datetime(2026, 3, 1, 23, 30, 15, 123456, tzinfo=dt.UTC)):
+        services.record_incident(actor=staff["ops"], kind="lost_parcel", order_no=order.order_no, courier="YTO",
+                                 tracking_no="YT9", description="Never arrived", cost="7.00",
+                                 occurred_on=dt.date(2026, 3, 1))
+
+    export = client_of(staff["warehouse"]).get(reverse("admin:warehouse_lostparcel_export"))
+
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows[1][-1] == "2026-03-02 07:30+08:00"  # Asia/Shanghai; no seconds, no microseconds
+
+
+def test_the_ticket_page_shows_the_shipments_in_local_time_to_the_minute(buyer, staff):
+    import datetime as dt
+
+    from aftersales import clock
+
+    with clock.frozen_at(dt.datetime(2026, 3, 1, 23, 30, 15, 123456, tzinfo=dt.UTC)):
+        ticket, request, _url = to_ship(buyer, staff)
+        services.ship_request(request_id=request.pk, actor=staff["warehouse"], lines=lines_of(ticket),
+                              courier="YTO", tracking_no="YT-77")
+
+    page = client_of(staff["ops"]).get(reverse("admin:tickets_ticket_change", args=[ticket.pk])).content.decode()
+
+    assert "sent by the warehouse: YTO YT-77 (2026-03-02 07:30)" in page
+    records = page[page.index('id="warehouse-records"'):]
+    assert "2026-03-02 07:30" in records and "YTO YT-77" in records
+    assert "23:30:15" not in page and ".123456" not in page
