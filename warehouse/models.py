@@ -333,7 +333,7 @@ class Incident(models.Model):
                                               violation_error_message=_("The cost cannot be negative."))]
 
     def __str__(self) -> str:
-        return f"{self.order.order_no} {self.get_kind_display()}"
+        return " ".join(str(part) for part in (self.order.order_no, self.get_kind_display()) if part)
 
 
 class WrongShipment(Incident):

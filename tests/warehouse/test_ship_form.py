@@ -151,3 +151,15 @@ def test_the_ticket_page_shows_the_shipments_in_local_time_to_the_minute(buyer, 
     records = page[page.index('id="warehouse-records"'):]
     assert "2026-03-02 07:30" in records and "YTO YT-77" in records
     assert "23:30:15" not in page and ".123456" not in page
+
+
+def test_a_register_entry_is_announced_by_its_order_and_kind_never_a_label_starting_with_a_dot(buyer, staff):
+    order = make_order(buyer=buyer)
+
+    response = client_of(staff["warehouse"]).post(reverse("admin:warehouse_lostparcel_add"), {
+        "order_no": order.order_no, "occurred_on": "2026-01-05", "description": "Lost", "cost": "12.50",
+        "courier": "SF", "tracking_no": "SF1"}, follow=True)
+
+    html = response.content.decode()
+    assert f"{order.order_no} parcel lost" in html
+    assert "“ · " not in html and "“ ·" not in html

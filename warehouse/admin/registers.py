@@ -89,7 +89,10 @@ class RegisterAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         terms = form.terms
         created = services.record_incident(actor=request.user, kind=self.kind, **{**terms, "cost": str(terms["cost"])})
-        obj.pk, obj.order, obj.ticket = created.pk, created.order, created.ticket
+        # The admin's "added" message names this object: it must read as the entry recorded (issue #21: its
+        # kind was left empty, so the label began with " · ").
+        obj.pk, obj.kind, obj.order, obj.ticket = created.pk, created.kind, created.order, created.ticket
+        obj.recorded_at, obj.recorded_by = created.recorded_at, created.recorded_by
 
     @admin.display(description=_("order no"), ordering="order__order_no")
     def order_no(self, incident):
