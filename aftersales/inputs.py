@@ -31,9 +31,11 @@ class LineQuantity:
     accepted: bool | None = None
 
 
-def line_quantities(lines, *, with_accepted: bool = False) -> list[LineQuantity]:
+def line_quantities(lines, *, with_accepted: bool = False, once_per_line: bool = True) -> list[LineQuantity]:
     """``[{"order_line_id", "quantity"[, "accepted"]}, ...]``: a non-empty list, each order line once,
-    each quantity a whole number of at least 1 (the claim, the inbound and the outbound all send this)."""
+    each quantity a whole number of at least 1 (the claim, the inbound and the outbound all send this).
+    ``once_per_line`` False: an order line may come several times (an inspection splits a line's units into
+    passed and refused, with a reason each)."""
     if not isinstance(lines, list) or not lines:
         raise FieldRequired(_("Name at least one line."), field="lines")
     out: list[LineQuantity] = []
@@ -46,7 +48,7 @@ def line_quantities(lines, *, with_accepted: bool = False) -> list[LineQuantity]
             raise FieldRequired(_("Name the order line."), field=f"lines.{i}.order_line_id")
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise FieldInvalid(_("A whole number of at least 1."), field=f"lines.{i}.quantity")
-        if line_id in seen:
+        if once_per_line and line_id in seen:
             raise FieldInvalid(_("Each order line once."), field=f"lines.{i}.order_line_id")
         if with_accepted and not isinstance(accepted, bool):
             raise FieldRequired(_("Say whether the goods passed inspection."), field=f"lines.{i}.accepted")

@@ -336,8 +336,11 @@ class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
 
     @admin.display(description=_("shipments"))
     def shipments(self, ticket):
-        rows = [("return", s.courier, s.tracking_no, s.created_at) for s in ticket.return_shipments.all()]
-        rows += [("replacement", o.courier, o.tracking_no, o.created_at) for o in ticket.outbounds.all()]
+        # Local time to the minute, the direction in words (issue #21: it was UTC with microseconds).
+        rows = [(_("sent back by the buyer"), s.courier, s.tracking_no, presenters.local_time(s.created_at))
+                for s in ticket.return_shipments.all()]
+        rows += [(_("sent by the warehouse"), o.courier, o.tracking_no, presenters.local_time(o.created_at))
+                 for o in ticket.outbounds.all()]
         return format_html_join("\n", "<div>{}: {} {} ({})</div>", rows) or "—"
 
     @admin.display(description=_("refunds"))

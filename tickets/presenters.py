@@ -95,15 +95,18 @@ class InspectedLine:
 
 def inspection_lines(event: TimelineEvent, ticket_lines) -> list[InspectedLine]:
     """Each claimed line as the warehouse found it (from its receive_goods row): units received, passed or
-    refused and why; a line that did not arrive is "missing"."""
-    found = {row.line_id: row for row in event.inspection}
+    refused and why, one row per result (2 cups: 1 passed, 1 refused); a line that did not arrive is
+    "missing"."""
+    found: dict[str, list[LineInspection]] = {}
+    for row in event.inspection:
+        found.setdefault(row.line_id, []).append(row)
     out = []
     for line in ticket_lines:
-        row = found.get(line.order_line.line_id) or LineInspection(line.order_line.line_id, 0, False)
-        why = (str(InspectionRejection(row.reject_reason).label) if row.reject_reason in InspectionRejection.values
-               else "" if row.accepted or row.units else str(_("missing")))
-        out.append(InspectedLine(line.order_line.product_name, line.order_line.sku, line.quantity, row.units,
-                                 row.accepted, why, row.note))
+        for row in found.get(line.order_line.line_id) or [LineInspection(line.order_line.line_id, 0, False)]:
+            why = (str(InspectionRejection(row.reject_reason).label) if row.reject_reason in InspectionRejection.values
+                   else "" if row.accepted or row.units else str(_("missing")))
+            out.append(InspectedLine(line.order_line.product_name, line.order_line.sku, line.quantity, row.units,
+                                     row.accepted, why, row.note))
     return out
 
 
@@ -214,6 +217,13 @@ def due_in_words(ticket: Ticket):
         return format_html('<span class="overdue" title="{}">{} {}</span>',
                            kind, _("overdue"), span(-left))
     return format_html('<span title="{}">{} {}</span>', kind, _("in"), span(left))
+
+
+def local_time(value) -> str:
+    """A time as people read it on a page: local (settings.TIME_ZONE), to the minute ("2026-12-05 15:03")."""
+    if not value:
+        return "—"
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def short_time(value):

@@ -33,8 +33,10 @@ class InboundView(APIView):
         class InboundLine(WarehouseLineInput):
             accepted = StrictBooleanField()
             reject_reason = serializers.ChoiceField(
-                choices=InspectionRejection.choices, required=False,
-                help_text="Why refused goods were refused (rejected lines; \"other\" when not given).")
+                choices=InspectionRejection.choices, required=False, allow_blank=True,
+                help_text="Why refused goods were refused (rejected lines; \"other\" when not given). A line may "
+                          "come several times, its units split into passed and refused for different reasons, "
+                          "together at most what was claimed.")
             note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
         ticket_no = StrictCharField(max_length=32)

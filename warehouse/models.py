@@ -30,6 +30,14 @@ class Inbound(models.Model):
         verbose_name_plural = _("after-sales inbounds")
         ordering = ["-created_at", "-pk"]
 
+    def __str__(self) -> str:
+        return f"{self.number} {self.ticket.ticket_no}"
+
+    @property
+    def number(self) -> str:
+        """The record's number as staff say it: "IN000007"."""
+        return f"IN{self.pk:06d}" if self.pk else ""
+
 
 @tracked("InboundLineHistory")
 class InboundLine(GoodsLine):
@@ -47,6 +55,28 @@ class InboundLine(GoodsLine):
             models.CheckConstraint(condition=Q(accepted=True, reject_reason="") | Q(accepted=False) & ~Q(reject_reason=""),
                                    name="inbound_rejection_has_reason"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line.product_name} × {self.quantity}"
+
+
+class Courier(models.Model):
+    """A courier the warehouse ships with: reference data an administrator (or a warehouse lead given the
+    permission) keeps; the ship form offers the ones in use, and "other" with the name typed. An outbound
+    keeps the courier's name as text, so renaming or retiring one rewrites no history."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.CharField(_("code"), max_length=16, unique=True, help_text=_("short code, e.g. SF"))
+    active = models.BooleanField(_("offered on the ship form"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=100, help_text=_("lower comes first"))
+
+    class Meta:
+        verbose_name = _("courier")
+        verbose_name_plural = _("couriers")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @tracked("OutboundHistory")
@@ -73,6 +103,14 @@ class Outbound(models.Model):
         verbose_name_plural = _("after-sales outbounds")
         ordering = ["-created_at", "-pk"]
 
+    def __str__(self) -> str:
+        return f"{self.number} {self.ticket.ticket_no}"
+
+    @property
+    def number(self) -> str:
+        """The record's number as staff say it: "OUT000007"."""
+        return f"OUT{self.pk:06d}" if self.pk else ""
+
 
 @tracked("OutboundLineHistory")
 class OutboundLine(GoodsLine):
@@ -83,6 +121,9 @@ class OutboundLine(GoodsLine):
         verbose_name = _("outbound line")
         verbose_name_plural = _("outbound lines")
         constraints = [GoodsLine.quantity_gt_0("outbound_quantity_gt_0")]
+
+    def __str__(self) -> str:
+        return f"{self.order_line.product_name} × {self.quantity}"
 
 
 @tracked("OutboundRequestHistory")
@@ -118,7 +159,7 @@ class OutboundRequest(models.Model):
         indexes = [models.Index(fields=["status", "requested_at"], name="outbound_request_queue")]
 
     def __str__(self) -> str:
-        return f"{self.get_purpose_display()} · {self.ticket}"
+        return f"{self.ticket.ticket_no} {self.get_purpose_display()}"
 
 
 class OutboundRequestLine(GoodsLine):
@@ -141,6 +182,9 @@ class InboundPhoto(models.Model):
         verbose_name = _("inspection photo")
         verbose_name_plural = _("inspection photos")
         ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return str(_("photo %(no)s") % {"no": self.upload_id})
 
 
 @tracked("InterceptHistory")
@@ -285,10 +329,11 @@ class Incident(models.Model):
         verbose_name_plural = _("incidents")
         ordering = ["-occurred_on", "-pk"]
         indexes = [models.Index(fields=["kind", "occurred_on"], name="incident_register")]
-        constraints = [models.CheckConstraint(condition=Q(cost__gte=0), name="incident_cost_gte_0")]
+        constraints = [models.CheckConstraint(condition=Q(cost__gte=0), name="incident_cost_gte_0",
+                                              violation_error_message=_("The cost cannot be negative."))]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.order.order_no}"
+        return " ".join(str(part) for part in (self.order.order_no, self.get_kind_display()) if part)
 
 
 class WrongShipment(Incident):

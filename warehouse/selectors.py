@@ -4,7 +4,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from tickets.models import Ticket
-from warehouse.models import StockBalance, StockMovement
+from warehouse.models import Location, StockBalance, StockMovement
 
 
 def search_arrivals(term: str, *, queue: bool = True) -> QuerySet:
@@ -33,3 +33,10 @@ def stock_mismatches() -> list[tuple[str, str, int, int]]:
             f" GROUP BY sku, location) m ON m.sku = b.sku AND m.location = b.location"
             f" WHERE COALESCE(b.quantity, 0) <> COALESCE(m.total, 0) ORDER BY 1, 2")
         return [(sku, location, int(balance), int(total)) for sku, location, balance, total in cursor.fetchall()]
+
+
+def stock_on_hand(skus) -> dict[str, int]:
+    """Sellable stock per SKU as the after-sales ledger has it (a SKU never moved reads 0; a negative number:
+    more replacements left than returns came back, forward stock not being mirrored here)."""
+    return dict(StockBalance.objects.filter(sku__in=set(skus), location=Location.SELLABLE)
+                .values_list("sku", "quantity"))

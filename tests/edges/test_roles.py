@@ -18,14 +18,14 @@ SEES = {
     "ops": {"orders/buyer", "orders/order", "orders/shop", "policies/policy", "reasons/reason", "refunds/refund",
             "tickets/replytemplate", "tickets/ticket", "warehouse/inbound", "warehouse/outbound",
             "warehouse/outboundrequest", "warehouse/intercept", "warehouse/stockbalance", "warehouse/stockmovement",
-            "warehouse/wrongshipment", "warehouse/lostparcel"},
+            "warehouse/wrongshipment", "warehouse/lostparcel", "warehouse/courier"},
     "finance": {"orders/buyer", "orders/order", "orders/shop", "policies/policy", "reasons/reason",
                 "refunds/refund", "refunds/refundqueueticket", "tickets/ticket", "warehouse/wrongshipment",
                 "warehouse/lostparcel"},
     "warehouse": {"orders/buyer", "orders/order", "orders/shop", "tickets/ticket", "warehouse/inbound",
                   "warehouse/outbound", "warehouse/arrivalticket", "warehouse/outboundrequest", "warehouse/intercept",
                   "warehouse/stockbalance", "warehouse/stockmovement", "warehouse/wrongshipment",
-                  "warehouse/lostparcel"},
+                  "warehouse/lostparcel", "warehouse/courier"},
 }
 # The bulk actions each role is offered on the ticket list.
 ACTIONS = {"ops": {"approve_selected"}, "finance": {"finance_approve_selected"}, "warehouse": set()}

@@ -19,7 +19,7 @@ from tests.warehouse.test_flows import lines_of, png, returned, unshipped_claim
 from tickets import services as tickets
 from tickets.models import Ticket
 from warehouse import services
-from warehouse.models import Incident, Intercept, OutboundRequest, StockBalance
+from warehouse.models import Courier, Incident, Intercept, OutboundRequest, StockBalance
 
 pytestmark = pytest.mark.django_db
 S = Ticket.Status
@@ -72,11 +72,14 @@ def test_a_scan_of_a_ticket_already_received_says_so(buyer, staff):
 
 
 def receive_post(ticket, *, received=None, result="accepted", note="", **extra):
+    """Every line received whole (or ``received`` units of each): passed, or all refused for ``result``."""
     data = {"note": "", **extra}
     for line in ticket.lines.all():
         data[f"received_{line.pk}"] = line.quantity if received is None else received
-        data[f"result_{line.pk}"] = result
-        data[f"line_note_{line.pk}"] = note
+        if result != "accepted":
+            data[f"refused_{line.pk}_0"] = data[f"received_{line.pk}"]
+            data[f"reason_{line.pk}_0"] = result
+            data[f"note_{line.pk}_0"] = note
     return data
 
 
@@ -146,14 +149,17 @@ def test_the_dispatch_queue_ships_an_exchange_replacement(buyer, staff):
     ship = reverse("admin:warehouse_outboundrequest_ship", args=[request.pk])
     line = request.lines.get()
 
-    refused = clerk.post(ship, {f"qty_{line.pk}": "2", "courier": "SF Express", "tracking_no": " "})
+    sf = str(Courier.objects.get(code="SF").pk)  # the courier is picked from the list now (issue #21)
+
+    refused = clerk.post(ship, {f"qty_{line.pk}": "2", "courier": sf, "tracking_no": " "})
     assert "This field is required." in refused.content.decode() and not ticket.outbounds.exists()
 
-    done = clerk.post(ship, {f"qty_{line.pk}": "2", "courier": "SF Express", "tracking_no": "SFX-42"})
+    done = clerk.post(ship, {f"qty_{line.pk}": "2", "courier": sf, "tracking_no": "SFX-42"})
 
     assert done.status_code == 302
     ticket.refresh_from_db()
     assert ticket.replacement_shipped_at is not None and ticket.outbounds.get().tracking_no == "SFX-42"
+    assert ticket.outbounds.get().courier == "顺丰速运 SF Express"
     assert ship not in clerk.get(reverse("admin:warehouse_outboundrequest_changelist")).content.decode()
 
 

@@ -57,14 +57,18 @@ class Dispatch:
 
 
 def claimed_lines(ticket: Ticket, lines, *, with_accepted: bool) -> list[GoodsLine]:
-    """The ``lines`` sent, each a line of this ticket, at most its claimed quantity."""
+    """The ``lines`` sent, each a line of this ticket, at most its claimed quantity. A receipt
+    (``with_accepted``) may name a line several times (some units passed, some refused, each refusal with
+    its reason): together at most what was claimed, the entry that goes over named."""
     claimed = {tl.order_line.line_id: tl for tl in ticket.lines.select_related("order_line")}
+    counted: dict[str, int] = {}
     out = []
-    for line in line_quantities(lines, with_accepted=with_accepted):
+    for line in line_quantities(lines, with_accepted=with_accepted, once_per_line=not with_accepted):
         ticket_line = claimed.get(line.order_line_id)
         if ticket_line is None:
             raise FieldInvalid(_("Not a line of this ticket."), field=f"lines.{line.index}.order_line_id")
-        if line.quantity > ticket_line.quantity:
+        counted[line.order_line_id] = counted.get(line.order_line_id, 0) + line.quantity
+        if counted[line.order_line_id] > ticket_line.quantity:
             if with_accepted:  # a receipt: the clerk counted more than the buyer claimed
                 raise FieldInvalid(_("More than was claimed: the buyer claimed %(maximum)s of this line.") % {
                     "maximum": ticket_line.quantity}, field=f"lines.{line.index}.quantity")
@@ -75,8 +79,10 @@ def claimed_lines(ticket: Ticket, lines, *, with_accepted: bool) -> list[GoodsLi
 
 
 def _inspected(received: list[GoodsLine], lines) -> list[GoodsLine]:
-    """Each refused line with its reason (from the short list, required) and the clerk's note."""
-    out = []
+    """Each refused entry with its reason (from the short list, required) and the clerk's note; entries of
+    the same line with the same result and reason are one (their units added, their notes joined), so the
+    inspection has one entry per (line, accepted, reason)."""
+    merged: dict[tuple[int, bool, str], GoodsLine] = {}
     for index, line in enumerate(received):
         raw = lines[index] if isinstance(lines[index], dict) else {}
         reason = raw.get("reject_reason") or ""
@@ -85,8 +91,15 @@ def _inspected(received: list[GoodsLine], lines) -> list[GoodsLine]:
             reason = ""
         elif reason not in InspectionRejection.values:
             raise FieldRequired(_("Say why the goods were refused."), field=f"lines.{index}.reject_reason")
-        out.append(GoodsLine(line.ticket_line, line.quantity, line.accepted, reason, note))
-    return out
+        key = (line.ticket_line.pk, bool(line.accepted), reason)
+        if key in merged:
+            first = merged[key]
+            note = "; ".join(text for text in (first.note, note) if text)
+            if len(note) > 500:
+                raise FieldInvalid(_("At most %(limit)s characters.") % {"limit": 500}, field=f"lines.{index}.note")
+            line = GoodsLine(line.ticket_line, first.quantity + line.quantity, line.accepted)
+        merged[key] = GoodsLine(line.ticket_line, line.quantity, line.accepted, reason, note)
+    return list(merged.values())
 
 
 def _inspection_photos(photo_ids, actor) -> list[Upload]:
@@ -105,7 +118,10 @@ def _inspection_photos(photo_ids, actor) -> list[Upload]:
 def _accepted_refund(ticket: Ticket, received: list[GoodsLine]) -> dict[str, Decimal]:
     """The refund for what passed inspection (SPEC §5: quantity × the line's paid unit amount), by the
     ticket's own amount rules. The ticket's lines keep what was claimed (they count against the order)."""
-    accepted = {line.ticket_line.pk: line.quantity for line in received if line.accepted}
+    accepted: dict[int, int] = {}
+    for line in received:
+        if line.accepted:
+            accepted[line.ticket_line.pk] = accepted.get(line.ticket_line.pk, 0) + line.quantity
     requested = [(tl.order_line, accepted[tl.pk]) for tl in ticket.lines.select_related("order_line")
                  if accepted.get(tl.pk)]
     goods = sum(line_amounts(ticket.order, requested, exclude_ticket_id=ticket.pk), ZERO) if requested else ZERO
@@ -125,8 +141,9 @@ def record_goods_received(*, ticket_id: int, actor, lines, note: str = "", photo
     """The goods came back and were inspected. Everything claimed arrived and passed: the ticket moves
     on (return: awaiting refund; exchange: awaiting exchange). Anything missing or rejected: back to
     ops review with the inspection in the timeline, and a return's refund recomputed for the goods that
-    passed (ops approves that, or less, again). Each line: ``{"order_line_id", "quantity", "accepted",
-    "reject_reason", "note"}``; more than was claimed is refused, naming the line."""
+    passed (ops approves that, or less, again). Each entry: ``{"order_line_id", "quantity", "accepted",
+    "reject_reason", "note"}``; a line may have several (2 cups: 1 passed, 1 refused "damaged by the
+    buyer"), together at most what was claimed; more is refused, naming the entry."""
     ticket = lock_ticket(ticket_id)
     check_can(ticket, EventKind.RECEIVE_GOODS)
     check_duty(ticket, actor, Duty.GOODS)
@@ -135,7 +152,7 @@ def record_goods_received(*, ticket_id: int, actor, lines, note: str = "", photo
     photos = _inspection_photos(photo_ids, actor)
     all_accepted = (all(line.accepted for line in received)
                     and {line.ticket_line.pk for line in received} == {tl.pk for tl in ticket.lines.all()}
-                    and all(line.quantity == line.ticket_line.quantity for line in received))
+                    and all(line.quantity == line.ticket_line.quantity for line in received))  # one per line
     now = clock.now()
     changes = payloads.inspection(
         payloads.LineInspection(line.ticket_line.order_line.line_id, line.quantity, line.accepted,

@@ -4,4 +4,4 @@ registers, and the inbound and outbound records. Every button calls the same ser
 
 Importing the modules registers their admins (admin.autodiscover imports this package)."""
 
-from warehouse.admin import arrivals, dispatch, intercepts, ledger, records, registers  # noqa: F401
+from warehouse.admin import arrivals, couriers, dispatch, intercepts, ledger, records, registers  # noqa: F401

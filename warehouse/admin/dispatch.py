@@ -12,7 +12,7 @@ from aftersales.admin import ReadOnlyAdmin
 from aftersales.errors import DomainError
 from tickets.presenters import short_time
 from warehouse import forms as warehouse_forms
-from warehouse import services
+from warehouse import selectors, services
 from warehouse.admin.common import OpenFilter, goods_of, refuse_unless_clerk, ticket_link
 from warehouse.models import OutboundRequest
 
@@ -72,15 +72,20 @@ class DispatchAdmin(ReadOnlyAdmin):
                      name="warehouse_outboundrequest_ship"), *super().get_urls()]
 
     def ship_view(self, request, request_id):
+        """The ship form: where the parcel goes (the buyer's name and address from the order), what is on hand
+        of each SKU, the units to send, the courier picked from the list (or typed) and the tracking number.
+        A refusal keeps what was typed."""
         refuse_unless_clerk(request)
-        to_ship = get_object_or_404(OutboundRequest.objects.select_related("ticket__buyer", "requested_by"),
-                                    pk=request_id)
-        form = warehouse_forms.ShipForm(request.POST or None,
-                                        request_lines=to_ship.lines.select_related("order_line").order_by("pk"))
+        to_ship = get_object_or_404(OutboundRequest.objects.select_related(
+            "ticket__buyer", "ticket__order__buyer", "ticket__order__shop", "requested_by"), pk=request_id)
+        request_lines = list(to_ship.lines.select_related("order_line").order_by("pk"))
+        form = warehouse_forms.ShipForm(request.POST or None, request_lines=request_lines,
+                                        on_hand=selectors.stock_on_hand(line.order_line.sku for line in request_lines))
         if request.method == "POST" and form.is_valid():
             try:
                 services.ship_request(request_id=to_ship.pk, actor=request.user, lines=form.lines(),
-                                      courier=form.cleaned_data["courier"], tracking_no=form.cleaned_data["tracking_no"])
+                                      courier=form.cleaned_data["courier_name"],
+                                      tracking_no=form.cleaned_data["tracking_no"])
             except DomainError as exc:
                 form.add_error(form.field_for(exc.field), exc.detail)
             else:
@@ -89,5 +94,6 @@ class DispatchAdmin(ReadOnlyAdmin):
                 return HttpResponseRedirect(reverse("admin:warehouse_outboundrequest_changelist"))
         return TemplateResponse(request, "admin/warehouse/ship.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "form": form, "to_ship": to_ship,
-            "ticket": to_ship.ticket, "title": _("Ship %(no)s") % {"no": to_ship.ticket.ticket_no},
+            "ticket": to_ship.ticket, "ship_to": to_ship.ticket.order.buyer,
+            "title": _("Ship %(no)s") % {"no": to_ship.ticket.ticket_no},
             "shippable": to_ship.status == OutboundRequest.Status.OPEN})

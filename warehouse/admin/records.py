@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from aftersales.admin import ReadOnlyAdmin, ReadOnlyInline
+from tickets.presenters import short_time
 from warehouse import selectors
+from warehouse.admin.common import goods_of, ticket_link
 from warehouse.models import Inbound, InboundLine, InboundPhoto, Outbound, OutboundLine
 
 
@@ -35,21 +38,40 @@ class OutboundLineInline(ReadOnlyInline):
 
 
 class RecordsAdmin(ReadOnlyAdmin):
+    """An inbound or outbound record list: each row titled by its number, with its goods."""
+
     list_select_related = ["ticket", "operator"]
+    list_display_links = ["number"]
     show_full_result_count = False
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lines__order_line")
+
+    @admin.display(description=_("no"), ordering="pk")
+    def number(self, record):
+        return record.number
+
+    @admin.display(description=_("ticket no"), ordering="ticket__ticket_no")
+    def ticket_no(self, record):
+        return ticket_link(record.ticket)
+
+    @admin.display(description=_("goods"))
+    def goods(self, record):
+        return goods_of(record.lines.all())
+
+    @admin.display(description=_("at"), ordering="created_at")
+    def at(self, record):
+        return short_time(record.created_at)
 
 
 @admin.register(Inbound)
 class InboundAdmin(RecordsAdmin):
-    list_display = ["type", "ticket", "created_at", "operator", "result", "note"]
+    list_display = ["number", "type", "ticket_no", "goods", "result", "at", "operator", "note"]
     list_filter = ["type"]
     search_fields = ["=ticket__ticket_no"]
     search_help_text = _("a ticket no or the buyer's tracking no")
     inlines = [InboundLineInline, InboundPhotoInline]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("lines")
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -63,12 +85,12 @@ class InboundAdmin(RecordsAdmin):
         refused = sum(line.quantity for line in lines if not line.accepted)
         if not refused:
             return _("all accepted")
-        return _("%(n)d unit(s) refused") % {"n": refused}
+        return ngettext("%(n)d unit refused", "%(n)d units refused", refused) % {"n": refused}
 
 
 @admin.register(Outbound)
 class OutboundAdmin(RecordsAdmin):
-    list_display = ["type", "purpose", "ticket", "created_at", "operator", "courier", "tracking_no"]
+    list_display = ["number", "purpose", "ticket_no", "goods", "courier", "tracking_no", "at", "operator"]
     list_filter = ["purpose"]
     search_fields = ["=ticket__ticket_no", "tracking_no"]  # tracking no: partial, trigram index (0003)
     search_help_text = _("a ticket no, or part of a tracking no")

@@ -9,6 +9,7 @@ from django.db.models import Count, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.http import HttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,12 @@ from warehouse import forms as warehouse_forms
 from warehouse import services
 from warehouse.admin.common import ticket_link
 from warehouse.models import LostParcel, WrongShipment
+
+
+def csv_time(value) -> str:
+    """A time in a CSV: local, to the minute, with its UTC offset, so a spreadsheet elsewhere reads the same
+    instant ("2026-12-05 15:03+08:00")."""
+    return timezone.localtime(value).isoformat(sep=" ", timespec="minutes")
 
 
 class MonthFilter(admin.SimpleListFilter):
@@ -82,7 +89,10 @@ class RegisterAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         terms = form.terms
         created = services.record_incident(actor=request.user, kind=self.kind, **{**terms, "cost": str(terms["cost"])})
-        obj.pk, obj.order, obj.ticket = created.pk, created.order, created.ticket
+        # The admin's "added" message names this object: it must read as the entry recorded (issue #21: its
+        # kind was left empty, so the label began with " · ").
+        obj.pk, obj.kind, obj.order, obj.ticket = created.pk, created.kind, created.order, created.ticket
+        obj.recorded_at, obj.recorded_by = created.recorded_at, created.recorded_by
 
     @admin.display(description=_("order no"), ordering="order__order_no")
     def order_no(self, incident):
@@ -116,7 +126,7 @@ class RegisterAdmin(admin.ModelAdmin):
             raise PermissionDenied
         rows = self.get_changelist_instance(request).queryset.order_by("occurred_on", "pk")
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = clock.now().strftime("%Y%m%d")
+        stamp = timezone.localdate(clock.now()).strftime("%Y%m%d")
         response["Content-Disposition"] = f'attachment; filename="{self.opts.model_name}-{stamp}.csv"'
         response.write("\ufeff")
         writer = csv.writer(response)
@@ -125,7 +135,7 @@ class RegisterAdmin(admin.ModelAdmin):
             writer.writerow([incident.occurred_on.isoformat(), incident.order.order_no,
                              incident.ticket.ticket_no if incident.ticket_id else "", incident.sku, incident.courier,
                              incident.tracking_no, incident.description, str(incident.cost),
-                             incident.recorded_by.get_username(), incident.recorded_at.isoformat()])
+                             incident.recorded_by.get_username(), csv_time(incident.recorded_at)])
         return response
 
 
