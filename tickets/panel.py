@@ -129,6 +129,9 @@ class PanelAction:
     # (request, ticket, cleaned data) -> Confirmation, or None when nothing needs confirming; raises DomainError
     confirm: Callable | None = None
     initial: Callable = field(default=lambda ticket: {})
+    # (request, ticket) -> [(level, text)], said instead of ``done`` where the part knows more once the
+    # call returns (finance: paid, refused by the gateway, or not answered yet)
+    report: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,8 @@ def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message
         action.call(request, ticket, form.cleaned_data)
     except DomainError as exc:
         return _refused(request, ticket, name, data, [(exc.field or "__all__", exc.detail)], message_user, back)
-    message_user(request, action.done, messages.SUCCESS)
+    for level, text in action.report(request, ticket) if action.report else [(messages.SUCCESS, action.done)]:
+        message_user(request, text, level)
     return back
 
 
