@@ -6,11 +6,14 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -187,6 +190,10 @@ def _goods_row(row) -> str:
                        refused, format_money(row.unit_price), row.units, format_money(row.amount))
 
 
+# Finance's decisions on a ticket: once done, the ticket has left the queue (or come back to it, marked).
+QUEUE_ACTIONS = ("finance_approve", "finance_reject")
+
+
 @admin.register(RefundQueueTicket)
 class RefundQueueAdmin(BulkTicketActions, ReadOnlyAdmin):
     """Finance's queue (SPEC §8, seed 001): each approved refund with its goods line by line and what else
@@ -206,6 +213,13 @@ class RefundQueueAdmin(BulkTicketActions, ReadOnlyAdmin):
     ordering = ["next_deadline_at", "id"]
     actions = [finance_approve_selected, "finance_send_back_selected"]
     change_list_template = "admin/refunds/refundqueueticket/change_list.html"
+    # A ticket opened from the queue is finance's view of it: the ticket page's panel, acting through the
+    # queue's own act view, the breadcrumb back to the queue with its filters, and back to it once done.
+    list_display_links = ["ticket_link"]
+    change_form_template = "admin/refunds/refundqueueticket/change_form.html"
+    fieldsets = [(_("money"), {"classes": ["collapse"], "fields": [
+        "goods_amount", "shipping_refund", "coupon_refund", "virtual_currency_refund", "service_fee", "fee_reason",
+        "refund_amount"]})]
 
     def get_queryset(self, request):
         inspections = TimelineEvent.objects.filter(transition=EventKind.RECEIVE_GOODS).order_by("-at", "-pk")
@@ -224,8 +238,45 @@ class RefundQueueAdmin(BulkTicketActions, ReadOnlyAdmin):
 
     @admin.display(description=_("ticket no"), ordering="ticket_no")
     def ticket_link(self, ticket):
-        return format_html('<a href="{}">{}</a>', reverse("admin:tickets_ticket_change", args=[ticket.pk]),
-                           ticket.ticket_no)
+        return ticket.ticket_no  # the admin links it to finance's view, the queue's filters kept
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for _, opts in self.fieldsets for f in opts["fields"]]
+
+    def get_urls(self):
+        return [path("<int:ticket_id>/act/", self.admin_site.admin_view(self.act_view),
+                     name="refunds_refundqueueticket_act"), *super().get_urls()]
+
+    def _filters(self, request) -> str:
+        """The queue's filters the user came with (Django's preserved filters), to go back to them."""
+        return request.GET.get("_changelist_filters", "")
+
+    def _with_filters(self, url: str, request) -> str:
+        filters = self._filters(request)
+        return f"{url}?{urlencode({'_changelist_filters': filters})}" if filters else url
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        extra = {}
+        if ticket is not None:
+            extra = {**panel.page_context(request, ticket), "title": ticket.ticket_no,
+                     "act_url": self._with_filters(reverse("admin:refunds_refundqueueticket_act", args=[ticket.pk]),
+                                                   request)}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def act_view(self, request, ticket_id):
+        """The ticket page's actions, from finance's view: refused or sent back from a confirmation, the user
+        stays on this view; done, back to the queue as it was filtered."""
+        if not self.has_finance_permission(request):
+            raise PermissionDenied
+        ticket = get_object_or_404(RefundQueueTicket.objects.select_related("buyer", "shop"), pk=ticket_id)
+        queue = reverse("admin:refunds_refundqueueticket_changelist")
+        filters = self._filters(request)
+        return panel.act(request, ticket, panel.actions(), admin_site=self.admin_site, message_user=self.message_user,
+                         back_url=self._with_filters(reverse("admin:refunds_refundqueueticket_change",
+                                                             args=[ticket.pk]), request),
+                         done_url=(f"{queue}?{filters}" if filters else queue)
+                         if request.POST.get("action") in QUEUE_ACTIONS else None)
 
     @admin.display(description=_("applied at"), ordering="created_at")
     def applied_at(self, ticket):

@@ -200,9 +200,12 @@ def bound_forms(request, ticket, actions: dict[str, PanelAction]) -> dict[str, f
     return out
 
 
-def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message_user):
-    """Handle one posted action: refuse with the typed values kept, confirm first, or do it."""
-    back = HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message_user, back_url: str | None = None,
+        done_url: str | None = None):
+    """Handle one posted action: refuse with the typed values kept, confirm first, or do it. ``back_url``: the
+    ticket's page it came from (default: the ticket's own); ``done_url``: where to go once it is done
+    (default: back), e.g. the queue the user works from (refunds' finance queue)."""
+    back = HttpResponseRedirect(back_url or reverse("admin:tickets_ticket_change", args=[ticket.pk]))
     if request.method != "POST":
         return back
     name = request.POST.get("action", "")
@@ -226,13 +229,13 @@ def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message
             return TemplateResponse(request, "admin/tickets/ticket/confirm_action.html", {
                 **admin_site.each_context(request), "title": confirmation.title, "confirmation": confirmation,
                 "original": ticket, "opts": ticket._meta, "action": name, "data": data,
-                "act_url": request.path, "back_url": back.url})
+                "act_url": request.get_full_path(), "back_url": back.url})
         action.call(request, ticket, form.cleaned_data)
     except DomainError as exc:
         return _refused(request, ticket, name, data, [(exc.field or "__all__", exc.detail)], message_user, back)
     for level, text in action.report(request, ticket) if action.report else [(messages.SUCCESS, action.done)]:
         message_user(request, text, level)
-    return back
+    return HttpResponseRedirect(done_url) if done_url else back
 
 
 def _refused(request, ticket, name, data, errors, message_user, back):

@@ -215,3 +215,44 @@ def test_lines_add_up_to_the_goods_with_units_refused_at_inspection_excluded():
     assert rows[0].amount < rows[1].amount
     untouched = goods_rows([cups, pot], None, Decimal("180.00"))
     assert [(r.units, r.refused, r.amount) for r in untouched] == [(2, 0, Decimal("90.00")), (3, 0, Decimal("90.00"))]
+
+
+def test_finance_opens_a_ticket_from_its_queue_and_comes_back_to_it_filtered(awaiting_refund, staff, gateway):
+    ticket = awaiting_refund()
+    awaiting_refund()
+    finance = client_of(staff["finance"])
+    filters = "escalated=no"
+
+    listed = finance.get(QUEUE, {"escalated": "no"}).content.decode()
+    view = reverse("admin:refunds_refundqueueticket_change", args=[ticket.pk])
+    assert f'href="{view}?_changelist_filters=escalated%3Dno"' in listed
+    page = finance.get(view, {"_changelist_filters": filters}).content.decode()
+    assert f'href="{QUEUE}?escalated=no">Refunds to approve</a>' in page  # the breadcrumb keeps the filter
+    assert ">Tickets</a>" not in page
+    act = reverse("admin:refunds_refundqueueticket_act", args=[ticket.pk])
+    assert f'action="{act}?_changelist_filters=escalated%3Dno"' in page and 'id="finance_approve-form"' in page
+
+    asked = finance.post(f"{act}?_changelist_filters=escalated%3Dno", {"action": "finance_approve"})
+    assert 'id="confirm-form"' in asked.content.decode() and "Refunds to approve" in asked.content.decode()
+    with_capture = finance.post(f"{act}?_changelist_filters=escalated%3Dno",
+                                {"action": "finance_approve", "confirmed": "yes"})
+
+    assert with_capture.status_code == 302 and with_capture.url == f"{QUEUE}?escalated=no"
+    assert Refund.objects.filter(ticket=ticket).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # each call commits and its task runs then (eager), as in use
+def test_a_stuck_refund_is_sent_again_from_the_ticket_banner(awaiting_refund, staff, gateway):
+    ticket = awaiting_refund()
+    gateway.script = ["error"]
+    services.finance_approve_ticket(ticket_id=ticket.pk, actor=staff["finance"])
+    finance = client_of(staff["finance"])
+    assert ticket.ticket_no in finance.get(QUEUE, {"refund": "stuck"}).content.decode()
+    page = finance.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])).content.decode()
+    assert "is stuck: the gateway has not answered" in page and 'name="action" value="finance_resend"' in page
+
+    response = finance.post(reverse("admin:tickets_ticket_act", args=[ticket.pk]), {"action": "finance_resend"})
+
+    assert "Paid 1 of 1 refund." in texts(response)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.COMPLETED
