@@ -15,11 +15,12 @@ from aftersales.errors import DomainError
 from aftersales.money import format_money
 from aftersales.roles import FINANCE, in_group
 from refunds import selectors, services
+from refunds.breakdown import goods_rows
 from refunds.models import Refund, gateway_words, reference_in_words
 from refunds.selectors import RefundOutcome
 from tickets import panel, queue
 from tickets import services as tickets
-from tickets.models import Ticket
+from tickets.models import EventKind, Ticket
 
 
 def outcome_messages(done: list[tuple[int, str]], refused: list[tuple[str, str]]) -> list[tuple[int, str]]:
@@ -118,7 +119,7 @@ def _finance_context(request, ticket: Ticket) -> dict:
     refused = Refund.objects.refused_unsettled().filter(ticket=ticket).first()
     stuck = Refund.objects.filter(selectors.stuck(), ticket=ticket).first()
     under_way = ticket.refunds.live().exclude(pk=getattr(stuck, "pk", None)).exists()
-    return {"can_finance": can_finance, "cannot_pay": cannot_pay,
+    return {"can_finance": can_finance, "cannot_pay": cannot_pay, "goods": _goods(ticket) if can_finance else None,
             "refused_refund": None if refused is None or under_way or stuck else {
                 "refund": refused, "reason": gateway_words(refused.failure_reason),
                 "amount": format_money(refused.amount)},
@@ -126,6 +127,21 @@ def _finance_context(request, ticket: Ticket) -> dict:
                 "refund": stuck, "amount": format_money(stuck.amount),
                 "error": gateway_words(selectors.refund_outcomes([ticket.pk])[ticket.pk].reason)},
             "amount": format_money(ticket.refund_amount), "reference_in_words": reference_in_words}
+
+
+def _goods(ticket: Ticket) -> dict | None:
+    """What the refund pays, line by line (units refused at inspection shown and excluded), adding up with
+    shipping and the service fee kept to the refund."""
+    if ticket.status != Ticket.Status.AWAITING_REFUND or ticket.is_compensation:
+        return None
+    event = ticket.events.filter(transition=EventKind.RECEIVE_GOODS).order_by("-at", "-pk").first()
+    rows = goods_rows(ticket.lines.select_related("order_line").order_by("pk"),
+                      event.inspection if event else None, ticket.goods_amount)
+    return {"rows": [{"product": row.product, "unit_price": format_money(row.unit_price), "units": row.units,
+                      "refused": row.refused, "amount": format_money(row.amount)} for row in rows],
+            "shipping": format_money(ticket.shipping_refund) if ticket.shipping_refund else "",
+            "fee": format_money(ticket.service_fee) if ticket.service_fee else "", "fee_reason": ticket.fee_reason,
+            "refund": format_money(ticket.refund_amount)}
 
 
 # The forms and the banner, below ops' actions, for finance once ops approved.

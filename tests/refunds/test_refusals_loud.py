@@ -256,3 +256,33 @@ def test_a_stuck_refund_is_sent_again_from_the_ticket_banner(awaiting_refund, st
     assert "Paid 1 of 1 refund." in texts(response)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.COMPLETED
+
+
+def test_the_ticket_shows_finance_lines_that_add_up_with_refused_units_excluded(staff, buyer):
+    from demo import journeys
+    from tests.factories import make_order, submit
+    from tickets import services as tickets
+    from warehouse import services as warehouse
+
+    ticket = submit(make_order(buyer=buyer, lines=[("general", "45.00", 1, None), ("general", "30.00", 2, None)]),
+                    type="return_refund", reason_code="quality_issue")
+    ticket = journeys.advance(ticket, Ticket.Status.AWAITING_RETURN, staff=staff)
+    journeys.ship_back(ticket, staff)
+    cup, pot = ticket.lines.select_related("order_line").order_by("pk")
+    warehouse.record_inbound(ticket_id=ticket.pk, actor=staff["warehouse"], lines=[
+        {"order_line_id": cup.order_line.line_id, "quantity": 1, "accepted": True},
+        {"order_line_id": pot.order_line.line_id, "quantity": 2, "accepted": False, "reject_reason": "used"}])
+    ticket.refresh_from_db()
+    again = UserFactory(username="ops2", groups=["ops"], is_staff=True)
+    tickets.approve_ticket(ticket_id=ticket.pk, actor=again)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.AWAITING_REFUND and ticket.refund_amount == Decimal("45.00")
+
+    page = client_of(staff["finance"]).get(reverse("admin:tickets_ticket_change", args=[ticket.pk])).content.decode()
+    queue = client_of(staff["finance"]).get(QUEUE).content.decode()
+
+    goods = page[page.index('id="refund-goods"'):page.index("</table>", page.index('id="refund-goods"'))]
+    assert "2 refused at inspection, not refunded" in goods and "¥30.00 × 0" in goods
+    assert "¥45.00 × 1</td><td class=\"num\">¥45.00" in goods and "¥0.00" in goods
+    assert '<th class="num">¥45.00</th>' in goods
+    assert "2 refused at inspection, not refunded" in queue
