@@ -146,7 +146,8 @@ def test_finance_pays_two_while_the_http_sandbox_declines_then_after_it_recovers
         page.goto(f"{live_server.url}/admin/refunds/refundqueueticket/?refund=refused")
         expect(page.locator("#result_list")).to_contain_text(blender.ticket_no)
         expect(page.locator("#result_list")).to_contain_text(kettle.ticket_no)
-        page.goto(f"{live_server.url}/admin/tickets/ticket/{kettle.pk}/change/")
+        page.click(f"#result_list a:text-is('{kettle.ticket_no}')")  # finance's view, from its own queue
+        expect(page.locator(".breadcrumbs a[href$='?refund=refused']")).to_have_count(1)
         expect(page.locator("#refund-banner")).to_contain_text("the original payment account refused the refund")
         shot(page, f"finance-refused-banner-{language}")
 
@@ -154,6 +155,9 @@ def test_finance_pays_two_while_the_http_sandbox_declines_then_after_it_recovers
         page.click("#finance_approve-form [type=submit]")
         page.click("#confirm-form [type=submit]")
         expect(page.locator(".messagelist")).to_contain_text("Paid 1 of 1 refund.")
+        assert page.url.endswith("/admin/refunds/refundqueueticket/?refund=refused")  # back in the queue, filtered
+        expect(page.locator("#result_list")).not_to_contain_text(kettle.ticket_no)
+        shot(page, f"finance-back-in-queue-{language}")
         kettle.refresh_from_db()
         assert kettle.status == Ticket.Status.COMPLETED
         assert Refund.objects.get(ticket=kettle, status="failed").superseded_by.status == "succeeded"
