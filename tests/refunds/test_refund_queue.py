@@ -37,7 +37,8 @@ def rows(html: str) -> list[str]:
     """The ticket numbers of the list, in their order."""
     import re
 
-    return re.findall(r'<a href="/admin/tickets/ticket/\d+/change/">(AS\d+)</a>', html)
+    # each opens finance's view of the ticket (the queue's own change page, its filters kept)
+    return re.findall(r'<a href="/admin/refunds/refundqueueticket/\d+/change/(?:\?[^"]*)?">(AS\d+)</a>', html)
 
 
 def approved(buyer, staff, *, lines=(("general", "10.00", 2, None),), **kwargs) -> Ticket:
