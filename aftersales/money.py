@@ -2,6 +2,7 @@
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from aftersales.errors import FieldInvalid
@@ -9,6 +10,8 @@ from aftersales.errors import FieldInvalid
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(max_digits=12, decimal_places=2) holds
+# The sign shown before an amount, per ISO currency code (settings.CURRENCY); a code not here shows itself.
+SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "KRW": "₩", "JPY": "¥", "GBP": "£", "HKD": "HK$"}
 
 
 def money(value: Decimal | str | int) -> Decimal:
@@ -16,6 +19,22 @@ def money(value: Decimal | str | int) -> Decimal:
     if isinstance(value, float):
         raise TypeError("Amounts are never floats.")
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def currency_symbol() -> str:
+    """The sign of the shop's currency (settings.CURRENCY), or its code and a space when it has none here."""
+    code = getattr(settings, "CURRENCY", "CNY")
+    return SYMBOLS.get(code, f"{code} ")
+
+
+def format_money(amount: Decimal | str | int | None) -> str:
+    """An amount as people read it: the currency's sign, thousands grouped with commas, exactly 2 decimals
+    ("¥1,234.50", "-¥3.00"), the same in English and Chinese. None reads as "—". Rounded by ``money``."""
+    if amount is None:
+        return "—"
+    value = money(amount)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{currency_symbol()}{abs(value):,.2f}"
 
 
 def parse_amount(value, *, field: str) -> Decimal:

@@ -236,6 +236,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 # Refunds (docs/design.md, "Paying refunds"): the payment provider's adapter (a class path), and for the
 # HTTP sandbox its address and the socket timeout of every call. A run of the refund task is killed after
 # REFUND_TASK_TIME_LIMIT seconds; its lease on the refund lasts as long.
+# The shop's currency (ISO code): amounts are shown with its sign (aftersales.money.format_money).
+CURRENCY = env("CURRENCY", default="CNY")
 REFUND_GATEWAY = env("REFUND_GATEWAY", default="refunds.sandbox.InProcessGateway")
 REFUND_GATEWAY_URL = env("REFUND_GATEWAY_URL", default="http://127.0.0.1:8765")
 REFUND_GATEWAY_TIMEOUT = env.float("REFUND_GATEWAY_TIMEOUT", default=10.0)

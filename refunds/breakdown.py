@@ -54,3 +54,39 @@ def refund_parts(ticket) -> Parts:
                          line_amounts=[amount for _, amount in claimed])
     return Parts(split.shipping, money(ticket.coupon_refund), money(ticket.virtual_currency_refund),
                  [(order_line_id, amount) for (order_line_id, _), amount in zip(claimed, split.lines, strict=True)])
+
+
+@dataclass(frozen=True)
+class GoodsRow:
+    """One claimed line as finance reads it: the units that go back and their share of the goods, and the
+    units the inspection refused (shown, not paid)."""
+
+    product: str
+    unit_price: Decimal
+    units: int  # accepted (or claimed, when nothing was inspected)
+    refused: int
+    amount: Decimal
+
+
+def goods_rows(ticket_lines, inspection, goods_amount: Decimal) -> list[GoodsRow]:
+    """The goods of a ticket line by line so that they add up to ``goods_amount`` (the ticket's goods: its
+    refund is these plus shipping minus the service fee). ``ticket_lines``: the ticket's lines with their
+    order lines; ``inspection``: the rows of its last inspection (``TimelineEvent.inspection``), or None when
+    nothing was inspected. A line may come as several rows (per unit: some accepted, some refused): units
+    are summed per line and verdict; a line the inspection does not name did not arrive (nothing goes back
+    for it). Each line's share is in proportion to its claimed amount for the units accepted, to the cent."""
+    lines = list(ticket_lines)
+    accepted, refused = {}, {}
+    for row in inspection or ():
+        into = accepted if row.accepted else refused
+        into[row.line_id] = into.get(row.line_id, 0) + row.units
+    units = []
+    for line in lines:
+        line_id = line.order_line.line_id
+        kept = line.quantity if inspection is None else min(accepted.get(line_id, 0), line.quantity)
+        units.append((kept, 0 if inspection is None else refused.get(line_id, 0)))
+    weights = [line.refund_amount * kept / line.quantity if line.quantity else ZERO
+               for line, (kept, _) in zip(lines, units, strict=True)]
+    amounts = allocate(goods_amount, weights) if sum(weights, ZERO) > 0 else [ZERO] * len(lines)
+    return [GoodsRow(line.order_line.product_name, line.order_line.unit_price, kept, no, amount)
+            for line, (kept, no), amount in zip(lines, units, amounts, strict=True)]

@@ -178,8 +178,17 @@ def _record_success(*, refund_id: int, reference: str) -> Refund:
     refund.lease_expires_at = None
     refund.save(update_fields=["status", "gateway_reference", "finished_at", "lease_expires_at"])
     count_against_order(refund)
+    settle_refused(refund)
     tickets.record_refund_succeeded(ticket_id=refund.ticket_id, amount=refund.amount, reference=reference)
     return refund
+
+
+def settle_refused(paid: Refund) -> int:
+    """The ticket is paid: its refunds the gateway refused earlier are settled by this one (they leave
+    finance's work list; their record stays as it was). In the caller's transaction, under the order's
+    and the ticket's locks. Returns how many were settled."""
+    return Refund.objects.refused_unsettled().filter(ticket_id=paid.ticket_id).exclude(pk=paid.pk).update(
+        superseded_by=paid)
 
 
 def count_against_order(refund: Refund) -> None:

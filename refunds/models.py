@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.history import append_only, tracked
@@ -20,6 +21,10 @@ class RefundQuerySet(models.QuerySet):
     def live(self):
         """Refunds under way or done: the money for their ticket is taken care of."""
         return self.filter(LIVE)
+
+    def refused_unsettled(self):
+        """Refunds the gateway refused whose ticket nobody has paid another way yet: finance's to act on."""
+        return self.filter(status="failed", superseded_by__isnull=True)
 
 
 @tracked("RefundHistory")
@@ -58,6 +63,11 @@ class Refund(models.Model):
     paid_manually_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("paid by hand by"), null=True,
                                          blank=True, on_delete=models.PROTECT, related_name="+")
     manual_reason = models.CharField(_("why paid by hand"), max_length=500, blank=True)
+    # A refused refund stays refused (its record is history); once the ticket is paid another way (finance
+    # approved again and the gateway paid, or paid by hand) it is settled: this points at the payment.
+    superseded_by = models.ForeignKey("self", verbose_name=_("settled by"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+",
+                                      help_text=_("refused, then the ticket was paid by this refund"))
     lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True,
                                             help_text=_("a worker is calling the gateway until then; after it, "
                                                         "reconciliation asks the gateway what happened"))
@@ -82,10 +92,29 @@ class Refund(models.Model):
             # At most one refund per ticket that is not a failure: the database refuses a second.
             models.UniqueConstraint(fields=["ticket"], condition=LIVE,
                                     name="one_live_refund_per_ticket"),
+            # Only a refused refund is settled by another, and never by itself.
+            models.CheckConstraint(condition=Q(superseded_by__isnull=True)
+                                   | (Q(status="failed") & ~Q(superseded_by=F("pk"))),
+                                   name="only_a_failed_refund_is_superseded"),
         ]
 
     def __str__(self) -> str:
         return f"refund {self.amount} for {self.ticket}"
+
+
+def gateway_words(text: str) -> str:
+    """A gateway's refusal or error as people read it: the sandbox's own texts are translatable (marked
+    where it raises them, stored in English), any other provider's words are shown as they came."""
+    return gettext(text) if text else text
+
+
+def reference_in_words(reference: str) -> str:
+    """A gateway reference as people read it: a payment by hand ("manual" or "manual: <transfer>", stored
+    in English) in the reader's language; a gateway's own reference as it is."""
+    prefix, sep, rest = reference.partition(": ")
+    if prefix == "manual" and (sep or not rest):
+        return f"{_('manual')}: {rest}" if sep else str(_("manual"))
+    return reference
 
 
 class RefundQueueTicket(Ticket):

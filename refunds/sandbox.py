@@ -26,11 +26,17 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext_noop
 
 from refunds.gateway import GatewayDeclined, GatewayError, GatewayResult, GatewayTimeout
 from refunds.models import GatewayPayout
 
 logger = logging.getLogger(__name__)
+
+
+# Stored in English (in the refund and its attempts), shown translated (refunds.models.gateway_words).
+DECLINED = gettext_noop("sandbox: the original payment account refused the refund")
+UNAVAILABLE = gettext_noop("sandbox: service temporarily unavailable")
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,9 @@ class Sandbox:
     def refund(self, *, idempotency_key: str, amount: Decimal, order_no: str) -> GatewayResult:
         self._wait()
         if self._random.random() < self.faults.error_rate:
-            raise GatewayError("sandbox: service temporarily unavailable")
+            raise GatewayError(UNAVAILABLE)
         if self._declines(idempotency_key):
-            raise GatewayDeclined("sandbox: the original payment account refused the refund")
+            raise GatewayDeclined(DECLINED)
         result = self._pay(idempotency_key, amount, order_no)
         if self._random.random() < self.faults.timeout_after_success_rate:
             raise PaidButNoAnswer("sandbox: paid, then no answer")
@@ -72,7 +78,7 @@ class Sandbox:
     def status(self, *, idempotency_key: str) -> GatewayResult | None:
         self._wait()
         if self._random.random() < self.faults.error_rate:
-            raise GatewayError("sandbox: service temporarily unavailable")
+            raise GatewayError(UNAVAILABLE)
         payout = GatewayPayout.objects.filter(idempotency_key=idempotency_key).first()
         return None if payout is None else GatewayResult(payout.reference, payout.amount)
 

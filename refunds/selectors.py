@@ -1,22 +1,76 @@
 """Reads for finance, and the refunds the dispatcher and the reconciliation pick up."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from policies import services as policies
-from refunds.models import Refund
+from refunds.models import Refund, RefundAttempt
 from tickets.models import Ticket
 from tickets.selectors import approved_by_review, list_tickets_for_staff
 
 
-def list_tickets_for_finance(base: QuerySet | None = None) -> QuerySet[Ticket]:
+def stuck() -> Q:
+    """A refund under way whose calls to the gateway got no final answer (the provider was down or slow):
+    the task and the reconciliation try again; finance may send it again now."""
+    unanswered = RefundAttempt.objects.filter(refund=OuterRef("pk"), outcome__in=[
+        RefundAttempt.Outcome.TRANSIENT_ERROR, RefundAttempt.Outcome.TIMEOUT])
+    return Q(Exists(unanswered), status__in=[Refund.Status.PENDING, Refund.Status.IN_PROGRESS])
+
+
+def list_tickets_for_finance(base: QuerySet | None = None, *, with_stuck: bool = False) -> QuerySet[Ticket]:
     """The finance refund list (the API's, and the admin's queue on ``base``): approved by ops, awaiting
     refund, and no refund already under way (auto-approved claims pay at once; a failed refund brings its
-    ticket back here)."""
+    ticket back here). ``with_stuck``: and those whose refund is stuck on its way (the admin's queue marks
+    them). Each ticket is annotated ``refund_refused`` and ``refund_stuck`` (the queue's marker and filter)."""
     under_way = Refund.objects.live().filter(ticket=OuterRef("pk"))
-    return (list_tickets_for_staff() if base is None else base).filter(approved_by_review(), status=Ticket.Status.AWAITING_REFUND).exclude(
-        Exists(under_way))
+    if with_stuck:
+        under_way = under_way.exclude(stuck())
+    return ((list_tickets_for_staff() if base is None else base)
+            .filter(approved_by_review(), status=Ticket.Status.AWAITING_REFUND).exclude(Exists(under_way))
+            .annotate(refund_refused=Exists(Refund.objects.refused_unsettled().filter(ticket=OuterRef("pk"))),
+                      refund_stuck=Exists(Refund.objects.filter(stuck(), ticket=OuterRef("pk")))))
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """Where a ticket's latest refund stands, as an action that sent it reports it."""
+
+    PAID, REFUSED, WAITING, STUCK, NONE = "paid", "refused", "waiting", "stuck", "none"
+
+    state: str
+    reason: str = ""  # the gateway's refusal, or its last error while stuck
+    refund_id: int | None = None
+
+
+def refund_outcomes(ticket_ids: Iterable[int]) -> dict[int, RefundOutcome]:
+    """Each ticket's latest refund: paid, refused by the gateway (why), stuck (calls without an answer: the
+    last error) or waiting for the gateway's answer (the task is queued); NONE without a refund."""
+    ids = list(ticket_ids)
+    out = {pk: RefundOutcome(RefundOutcome.NONE) for pk in ids}
+    seen = set()
+    refunds = Refund.objects.filter(ticket_id__in=ids).order_by("ticket_id", "-created_at", "-pk")
+    for refund in refunds.prefetch_related("gateway_attempts"):
+        if refund.ticket_id in seen:
+            continue
+        seen.add(refund.ticket_id)
+        out[refund.ticket_id] = _outcome(refund)
+    return out
+
+
+def _outcome(refund: Refund) -> RefundOutcome:
+    S = Refund.Status
+    if refund.status == S.SUCCEEDED:
+        return RefundOutcome(RefundOutcome.PAID, refund_id=refund.pk)
+    if refund.status == S.FAILED:
+        return RefundOutcome(RefundOutcome.REFUSED, refund.failure_reason, refund.pk)
+    unanswered = [attempt for attempt in refund.gateway_attempts.all() if attempt.outcome in (
+        RefundAttempt.Outcome.TRANSIENT_ERROR, RefundAttempt.Outcome.TIMEOUT)]
+    if unanswered:
+        return RefundOutcome(RefundOutcome.STUCK, unanswered[-1].error, refund.pk)
+    return RefundOutcome(RefundOutcome.WAITING, refund_id=refund.pk)
 
 
 def list_refunds_to_dispatch(*, created_before: datetime) -> QuerySet[Refund]:

@@ -17,7 +17,7 @@ from aftersales.roles import FINANCE, require_role
 from aftersales.transactions import atomic_retrying
 from policies import services as policies
 from refunds.breakdown import refund_parts
-from refunds.execution import count_against_order, execute_refund, lock_refund, over_cap
+from refunds.execution import count_against_order, execute_refund, lock_refund, over_cap, settle_refused
 from refunds.models import Refund, RefundLine
 from refunds.tasks import dispatch_refund
 from tickets import services as tickets
@@ -116,6 +116,8 @@ def retry_refund(*, refund_id: int, actor) -> Refund:
     require_role(actor, FINANCE)
     refund = lock_refund(refund_id)
     tickets.check_duty(refund.ticket, actor, tickets.Duty.RESEND)  # never one's own claim's money
+    if refund.status == Refund.Status.FAILED:
+        raise InvalidTransition(_settled_or_refused(refund))
     if refund.status not in (Refund.Status.PENDING, Refund.Status.IN_PROGRESS):
         raise InvalidTransition(_("Only a refund still under way can be sent again; this one is %(status)s.") % {
             "status": refund.get_status_display()})
@@ -123,6 +125,19 @@ def retry_refund(*, refund_id: int, actor) -> Refund:
     refund.save(update_fields=["lease_expires_at"])
     transaction.on_commit(partial(dispatch_refund, refund.pk))
     return refund
+
+
+MANUAL = gettext_noop("manual")  # a payment by hand, in its refund's gateway reference (refunds.models.reference_in_words)
+
+
+def _settled_or_refused(refund: Refund) -> str:
+    """Why a refused refund is not sent again, and what to do instead."""
+    if refund.superseded_by_id:
+        return _("The gateway refused this refund, and the ticket was paid by a later one: nothing is left to "
+                 "send.")
+    return _("The gateway refused this refund, and it would refuse the same one again: approve the refund "
+             "again in Refunds to approve (a new payment), send the ticket back to ops, or record it as paid by "
+             "hand.")
 
 
 @atomic_retrying
@@ -144,7 +159,7 @@ def mark_refund_paid_manually(*, refund_id: int, actor, reason: str, reference: 
     over = over_cap(refund)
     if over:
         raise Conflict(over)
-    label = f"manual: {reference}" if reference else "manual"
+    label = f"{MANUAL}: {reference}" if reference else MANUAL  # stored in English, shown translated
     refund.status, refund.finished_at, refund.gateway_reference = Refund.Status.SUCCEEDED, clock.now(), label
     refund.paid_manually_by, refund.manual_reason = actor, reason
     try:
@@ -154,6 +169,7 @@ def mark_refund_paid_manually(*, refund_id: int, actor, reason: str, reference: 
     except IntegrityError:
         raise Conflict(_("Another refund for this ticket is already under way or paid.")) from None
     count_against_order(refund)
+    settle_refused(refund)
     tickets.record_refund_succeeded(ticket_id=refund.ticket_id, amount=refund.amount, reference=label,
                                     actor=actor, note=reason)
     return refund

@@ -133,6 +133,9 @@ class PanelAction:
     # True when the action ends the user's work on the ticket (a decision): done from a queue, the next
     # ticket of that queue opens ("approve and next"). A note or a retention attempt leaves you where you are.
     finishes: bool = False
+    # (request, ticket) -> [(level, text)], said instead of ``done`` where the part knows more once the
+    # call returns (finance: paid, refused by the gateway, or not answered yet)
+    report: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -209,12 +212,17 @@ def with_filters(url: str, filters: str) -> str:
     return f"{url}?{urlencode({FILTERS_VAR: filters})}" if filters else url
 
 
-def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message_user, next_ticket=None):
+def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message_user, next_ticket=None,
+        back_url: str | None = None, done_url: str | None = None):
     """Handle one posted action: refuse with the typed values kept, confirm first, or do it. The queue the
     user came from (``_changelist_filters``) goes along through every step; after a decision done from a
-    queue, ``next_ticket(filters, after=pk)`` (the queue's first other ticket, or None) opens next."""
+    queue, ``next_ticket(filters, after=pk)`` (the queue's first other ticket, or None) opens next.
+    ``back_url``: the ticket's page it came from (default: the ticket's own, with the queue's filters);
+    ``done_url``: where to go once it is done (default: back), e.g. the queue the user works from
+    (refunds' finance queue)."""
     filters = request.GET.get(FILTERS_VAR, "")
-    back = HttpResponseRedirect(with_filters(reverse("admin:tickets_ticket_change", args=[ticket.pk]), filters))
+    back = HttpResponseRedirect(back_url or with_filters(
+        reverse("admin:tickets_ticket_change", args=[ticket.pk]), filters))
     if request.method != "POST":
         return back
     name = request.POST.get("action", "")
@@ -239,27 +247,32 @@ def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message
                 **admin_site.each_context(request), "title": confirmation.title, "confirmation": confirmation,
                 "original": ticket, "opts": ticket._meta, "action": name, "data": data,
                 "act_url": request.get_full_path(), "back_url": back.url,
-                "changelist_url": with_changelist(filters)})
+                "changelist_url": with_changelist(filters, ticket._meta)})
         action.call(request, ticket, form.cleaned_data)
     except DomainError as exc:
         return _refused(request, ticket, name, data, [(exc.field or "__all__", exc.detail)], message_user, back)
+    said = action.report(request, ticket) if action.report else None
     if not (action.finishes and filters and next_ticket is not None):
-        message_user(request, action.done, messages.SUCCESS)
-        return back
+        for level, text in said or [(messages.SUCCESS, action.done)]:
+            message_user(request, text, level)
+        return HttpResponseRedirect(done_url) if done_url else back
     # Approve and next: the queue as the user left it, without this ticket.
+    for level, text in said or []:
+        message_user(request, text, level)
     following = next_ticket(filters, ticket.pk)
     if following is None:
         message_user(request, _("%(ticket)s: %(done)s Nothing else is left in this queue.") % {
             "ticket": ticket.ticket_no, "done": action.done}, messages.SUCCESS)
-        return HttpResponseRedirect(with_changelist(filters))
+        return HttpResponseRedirect(with_changelist(filters, ticket._meta))
     message_user(request, _("%(ticket)s: %(done)s Next in the queue: %(next)s.") % {
         "ticket": ticket.ticket_no, "done": action.done, "next": following.ticket_no}, messages.SUCCESS)
     return HttpResponseRedirect(with_filters(reverse("admin:tickets_ticket_change", args=[following.pk]), filters))
 
 
-def with_changelist(filters: str) -> str:
-    """The queue, filtered as the user left it."""
-    url = reverse("admin:tickets_ticket_changelist")
+def with_changelist(filters: str, opts=None) -> str:
+    """The queue, filtered as the user left it (``opts``: the list's model, Tickets by default; finance's
+    queue shows tickets as its own proxy)."""
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist" if opts else "admin:tickets_ticket_changelist")
     return f"{url}?{filters}" if filters else url
 
 

@@ -118,16 +118,31 @@ class BulkTicketActions:
         each(self, request, queryset, action, ticket_no=ticket_no, done_message=done_message)
 
 
-def money_bulk_action(*, name: str, description, title, amount_of: Callable, do: Callable, permissions=None):
+def money_bulk_action(*, name: str, description, title, amount_of: Callable, do: Callable, permissions=None,
+                      report: Callable | None = None):
     """The bulk action that moves money ("confirm, then each"): the first post shows each selected ticket
     with its amount (or why it would be refused), the count and the total, and asks once; the confirmed
     post does each ticket through its service, naming each refusal. ``amount_of(request, pk)`` previews
-    and ``do(request, pk)`` acts, both through the services."""
+    and ``do(request, pk)`` acts, both through the services. ``report(request, done, refused)``, where
+    the part that moves the money knows more than "done" (paid, refused by the gateway, not answered yet),
+    says what happened per ticket: ``done`` is [(pk, ticket no)] of those its service took, ``refused``
+    [(ticket no, why)] of those it refused; it returns the messages, [(level, text)]."""
 
     def action(modeladmin, request, queryset):
         if request.POST.get("confirmed") != "yes":
             return _confirmation(modeladmin, request, queryset, name, lambda pk: amount_of(request, pk), title)
-        each(modeladmin, request, queryset, lambda pk: do(request, pk))
+        if report is None:
+            each(modeladmin, request, queryset, lambda pk: do(request, pk))
+            return None
+        done, refused = [], []
+        for pk, number in queryset.values_list("pk", "ticket_no"):
+            try:
+                do(request, pk)
+                done.append((pk, number))
+            except DomainError as exc:
+                refused.append((number, exc.detail))
+        for level, text in report(request, done, refused):
+            modeladmin.message_user(request, text, level)
         return None
 
     action.__name__ = action.__qualname__ = name

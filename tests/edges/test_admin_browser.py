@@ -129,11 +129,11 @@ def test_ops_lowers_the_amount_only_with_a_reason_and_finance_pays(browser, live
 
     finance = login(browser, live_server, "finance1")
     finance.goto(f"{live_server.url}/admin/tickets/ticket/{ticket.pk}/change/")
-    expect(finance.locator("#finance-form")).to_contain_text("Refund 100.00")
+    expect(finance.locator("#finance-form")).to_contain_text("Refund ¥100.00")
     finance.click("#finance_approve-form [type=submit]")
-    expect(finance.locator("#confirm-action")).to_contain_text("Yes, pay 100.00")
+    expect(finance.locator("#confirm-action")).to_contain_text("Yes, pay ¥100.00")
     finance.click("#confirm-form [type=submit]")
-    expect(finance.locator(".messagelist")).to_contain_text("Refund approved")
+    expect(finance.locator(".messagelist")).to_contain_text("Paid 1 of 1 refund.")
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.COMPLETED
     assert ticket.refunds.get().amount == Decimal("100.00")

@@ -35,8 +35,8 @@ def test_a_new_finance_user_works_the_refund_queue(browser, live_server, staff, 
     page.goto(f"{live_server.url}/admin/")
     page.click("a[href='/admin/refunds/refundqueueticket/']")
     expect(page.locator("#result_list")).to_contain_text("12.50 × 2")
-    expect(page.locator("#result_list")).to_contain_text("114.00")
-    expect(page.locator("#queue-totals")).to_contain_text("2 refund(s) in this selection, 159.00 in all.")
+    expect(page.locator("#result_list")).to_contain_text("¥114.00")
+    expect(page.locator("#queue-totals")).to_contain_text("2 refunds in this list, ¥159.00 in all.")
     shot(page, "finance-refund-queue")
 
     choose(page, kettle, "finance_send_back_selected")
@@ -54,11 +54,11 @@ def test_a_new_finance_user_works_the_refund_queue(browser, live_server, staff, 
     blender.refresh_from_db()
     assert blender.status == Ticket.Status.AWAITING_REFUND and not blender.refunds.exists()
     page.click("#confirm-form [type=submit]")
-    expect(page.locator(".messagelist")).to_contain_text("1 ticket(s) done.")
+    expect(page.locator(".messagelist")).to_contain_text("Paid 1 of 1 refund.")
     blender.refresh_from_db()
     assert blender.status == Ticket.Status.COMPLETED
     assert blender.refunds.get().amount == Decimal("114.00")
-    expect(page.locator("#queue-totals")).to_contain_text("0 refund(s)")
+    expect(page.locator("#queue-totals")).to_contain_text("0 refunds")
 
 
 def test_the_refund_queue_in_chinese(browser, live_server, staff, buyer):  # noqa: F811
@@ -94,10 +94,77 @@ def test_finance_sees_a_stuck_refund_and_sends_it_again(browser, live_server, st
     page.select_option("select[name=action]", "retry_selected")
     page.click("button[name=index]")
 
-    expect(page.locator(".messagelist")).to_contain_text("1 refund(s) sent again.")
+    expect(page.locator(".messagelist")).to_contain_text("Paid 1 of 1 refund.")
     refund.refresh_from_db()
     ticket.refresh_from_db()
     assert (refund.status, ticket.status) == ("succeeded", Ticket.Status.COMPLETED)
     page.goto(f"{live_server.url}/admin/refunds/refund/{refund.pk}/change/")
     expect(page.locator("body")).to_contain_text("transient error")
     shot(page, "finance-refund-attempts")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_finance_pays_two_while_the_http_sandbox_declines_then_after_it_recovers(
+        browser, live_server, staff, buyer, settings, language):  # noqa: F811
+    """Refusals are loud (issue #21): the message names both tickets as refused with the gateway's reason, the
+    queue marks them and its filter finds them, the ticket shows the banner; once the sandbox pays again,
+    one is paid and its refused record leaves finance's work list. Ticked rows total live, with the sign."""
+    import threading
+
+    from refunds.models import Refund
+    from refunds.sandbox import Faults, Sandbox, SandboxServer
+
+    server = SandboxServer(("127.0.0.1", 0), Sandbox(Faults(decline_rate=1.0), seed=1))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.REFUND_GATEWAY = "refunds.sandbox.HttpGateway"
+    settings.REFUND_GATEWAY_URL = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        blender = approved(buyer, staff, [("general", "1089.00", 1, None), ("general", "12.50", 2, None)])
+        kettle = approved(buyer, staff, [("general", "45.00", 1, None)])
+        UserFactory(username="newfinance", groups=["finance"])
+        page = login(browser, live_server, "newfinance")
+        if language != "en":
+            chinese(page, live_server)
+        page.goto(f"{live_server.url}/admin/refunds/refundqueueticket/")
+        expect(page.locator("#queue-totals")).to_contain_text("¥1,159.00")
+        page.check(f"input[name=_selected_action][value='{blender.pk}']")
+        expect(page.locator("#ticked-total")).to_contain_text("¥1,114.00")
+        page.check(f"input[name=_selected_action][value='{kettle.pk}']")
+        expect(page.locator("#ticked-total")).to_contain_text("¥1,159.00")
+        shot(page, f"finance-ticked-total-{language}")
+        page.select_option("select[name=action]", "finance_approve_selected")
+        page.click("button[name=index]")
+        page.click("#confirm-form [type=submit]")
+
+        said = page.locator(".messagelist")
+        expect(said).to_contain_text("Paid 0 of 2 refunds.")
+        for ticket in (blender, kettle):
+            expect(said).to_contain_text(
+                f"{ticket.ticket_no} refused by the gateway: sandbox: the original payment account refused the refund")
+        expect(page.locator("#result_list .refund-refused")).to_have_count(2)
+        shot(page, f"finance-refused-{language}")
+        page.goto(f"{live_server.url}/admin/refunds/refundqueueticket/?refund=refused")
+        expect(page.locator("#result_list")).to_contain_text(blender.ticket_no)
+        expect(page.locator("#result_list")).to_contain_text(kettle.ticket_no)
+        page.click(f"#result_list a:text-is('{kettle.ticket_no}')")  # finance's view, from its own queue
+        expect(page.locator(".breadcrumbs a[href$='?refund=refused']")).to_have_count(1)
+        expect(page.locator("#refund-banner")).to_contain_text("the original payment account refused the refund")
+        shot(page, f"finance-refused-banner-{language}")
+
+        server.sandbox.faults = Faults()  # the provider pays again
+        page.click("#finance_approve-form [type=submit]")
+        page.click("#confirm-form [type=submit]")
+        expect(page.locator(".messagelist")).to_contain_text("Paid 1 of 1 refund.")
+        assert page.url.endswith("/admin/refunds/refundqueueticket/?refund=refused")  # back in the queue, filtered
+        expect(page.locator("#result_list")).not_to_contain_text(kettle.ticket_no)
+        shot(page, f"finance-back-in-queue-{language}")
+        kettle.refresh_from_db()
+        assert kettle.status == Ticket.Status.COMPLETED
+        assert Refund.objects.get(ticket=kettle, status="failed").superseded_by.status == "succeeded"
+        page.goto(f"{live_server.url}/admin/refunds/refund/?needs=failed")
+        expect(page.locator("#result_list")).to_contain_text(blender.ticket_no)
+        expect(page.locator("#result_list")).not_to_contain_text(kettle.ticket_no)
+        shot(page, f"finance-work-list-after-{language}")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -37,7 +37,8 @@ def rows(html: str) -> list[str]:
     """The ticket numbers of the list, in their order."""
     import re
 
-    return re.findall(r'<a href="/admin/tickets/ticket/\d+/change/">(AS\d+)</a>', html)
+    # each opens finance's view of the ticket (the queue's own change page, its filters kept)
+    return re.findall(r'<a href="/admin/refunds/refundqueueticket/\d+/change/(?:\?[^"]*)?">(AS\d+)</a>', html)
 
 
 def approved(buyer, staff, *, lines=(("general", "10.00", 2, None),), **kwargs) -> Ticket:
@@ -58,9 +59,9 @@ def test_the_queue_holds_what_finance_must_pay_oldest_first_line_by_line_with_th
     assert response.status_code == 200
     html = response.content.decode()
     assert rows(html) == [oldest.ticket_no, newest.ticket_no]
-    assert "Product 1</td><td class=\"num\">89.00 × 1</td><td class=\"num\">89.00" in html
-    assert "Product 2</td><td class=\"num\">12.50 × 2</td><td class=\"num\">25.00" in html
-    assert "2 refund(s) in this selection, 134.00 in all." in html  # 114.00 + 20.00
+    assert "Product 1</td><td class=\"num\">¥89.00 × 1</td><td class=\"num\">¥89.00" in html
+    assert "Product 2</td><td class=\"num\">¥12.50 × 2</td><td class=\"num\">¥25.00" in html
+    assert "2 refunds in this list, ¥134.00 in all." in html  # 114.00 + 20.00
     assert f"{oldest.reviewer.get_username()}" in html
 
 
@@ -81,7 +82,7 @@ def test_the_queue_filters_by_amount_shop_escalation_and_date(buyer, staff):
     assert numbers(escalated="no") == {small.ticket_no}
     today = clock.now().date().isoformat()
     assert numbers(created_at__range__gte=today) == {small.ticket_no, big.ticket_no}
-    assert "1 refund(s) in this selection, 300.00 in all." in finance.get(QUEUE, {"escalated": "yes"}).content.decode()
+    assert "1 refund in this list, ¥300.00 in all." in finance.get(QUEUE, {"escalated": "yes"}).content.decode()
 
 
 def test_approving_a_selection_shows_the_count_and_the_total_and_pays_only_once_confirmed(

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from aftersales.errors import FieldRequired, InvalidTransition, NotAllowed
+from aftersales.money import format_money
 from demo import journeys
 from tests.factories import make_order, submit
 from tickets import services
@@ -136,7 +137,7 @@ def test_finance_pays_only_after_the_confirmation_and_a_send_back_needs_its_reas
     ticket.refresh_from_db()
     assert ticket.status == S.AWAITING_REFUND
     asked = act(finance, ticket, action="finance_approve")
-    assert f"Yes, pay {ticket.refund_amount}" in asked.content.decode()
+    assert f"Yes, pay {format_money(ticket.refund_amount)}" in asked.content.decode()
     assert not ticket.refunds.exists()
 
     act(finance, ticket, action="finance_approve", confirmed="yes")
