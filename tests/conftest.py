@@ -86,7 +86,8 @@ REFERENCE_DATA = ["aftersales.migrations.0002_roles:create_roles", "policies.mig
                       ("refunds", "0004_role_permissions"), ("warehouse", "0002_role_permissions"),
                       ("warehouse", "0006_outbound_request_permissions"), ("refunds", "0009_refund_queue_permissions"),
                       ("warehouse", "0008_warehouse_screens_permissions"))),
-                  "tickets.migrations.0010_reply_template_library:install"]
+                  "tickets.migrations.0010_reply_template_library:install",
+                  "tickets.migrations.0018_reply_template_title_zh:install"]
 
 
 @pytest.fixture(autouse=True)

@@ -216,6 +216,28 @@ def due_in_words(ticket: Ticket):
     return format_html('<span title="{}">{} {}</span>', kind, _("in"), span(left))
 
 
+@dataclass(frozen=True)
+class Due:
+    """What the ticket waits for, until when (local time, to the minute), and how long is left in words."""
+
+    what: str
+    at: datetime
+    words: str
+    overdue: bool
+
+
+def due_on_page(ticket: Ticket) -> Due | None:
+    """The ticket page's due line: "ops review · in 3 h 20 min · 2026-12-05 15:22", or "overdue 2 d 5 h";
+    None when nothing is due of anyone (a finished ticket, a refund under way, goods on their way back)."""
+    if ticket.next_deadline_at is None:
+        return None
+    left = ticket.next_deadline_at - clock.now()
+    overdue = left.total_seconds() < 0
+    words = (_("overdue %(span)s") if overdue else _("in %(span)s")) % {"span": span(abs(left))}
+    return Due(what=ticket.get_next_deadline_kind_display(), at=timezone.localtime(ticket.next_deadline_at),
+               words=str(words), overdue=overdue)
+
+
 def short_time(value):
     """"11-26 21:06" in the list (the year on hover): three time columns must fit beside the rest."""
     if not value:
