@@ -4,6 +4,7 @@ and due times as the lists show them (other parts' lists use these too)."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -236,6 +237,23 @@ def due_on_page(ticket: Ticket) -> Due | None:
     words = (_("overdue %(span)s") if overdue else _("in %(span)s")) % {"span": span(abs(left))}
     return Due(what=ticket.get_next_deadline_kind_display(), at=timezone.localtime(ticket.next_deadline_at),
                words=str(words), overdue=overdue)
+
+
+ORDER_LINKS_SHOWN = 20
+
+
+def order_links(order) -> list[tuple[str, str]]:
+    """An order's page links to its tickets (orders.pages, registered in TicketsConfig.ready): each ticket,
+    newest first, with its type and status, then the queue filtered to the order (all of them, however many)."""
+    tickets = list(Ticket.objects.filter(order_id=order.pk).order_by("-created_at", "-pk")[:ORDER_LINKS_SHOWN + 1])
+    links = [(f"{ticket.ticket_no} · {ticket.get_type_display()} · {ticket.get_status_display()}",
+              reverse("admin:tickets_ticket_change", args=[ticket.pk])) for ticket in tickets[:ORDER_LINKS_SHOWN]]
+    if tickets:
+        count = Ticket.objects.filter(order_id=order.pk).count()
+        links.append((ngettext("%(n)d ticket of this order in the queue", "all %(n)d tickets of this order in the queue",
+                               count) % {"n": count},
+                      f"{reverse('admin:tickets_ticket_changelist')}?order__id__exact={order.pk}"))
+    return links
 
 
 def short_time(value):
