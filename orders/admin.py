@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from aftersales.admin import ReadOnlyAdmin, ReadOnlyInline
+from orders import pages
 from orders.models import Buyer, Order, OrderLine, Shop
 
 
@@ -20,6 +23,16 @@ class OrderAdmin(ReadOnlyAdmin):
     list_select_related = ["shop", "buyer"]
     show_full_result_count = False
     inlines = [OrderLineInline]
+    readonly_fields = ["after_sales"]
+
+    @admin.display(description=_("after-sales tickets"))
+    def after_sales(self, order):
+        """Links to what other parts keep about the order (orders.pages: tickets registers its own)."""
+        links = pages.links_for(order)
+        if not links:
+            return "—"
+        return format_html('<ul class="order-links">{}</ul>',
+                           format_html_join("", '<li><a href="{}">{}</a></li>', ((url, text) for text, url in links)))
 
 
 @admin.register(Buyer)

@@ -1,7 +1,10 @@
 """Reasons in the admin (SPEC §7): edit, show/hide and reorder in the list; deleting goes through
 delete_or_retire_reason, so a reason in use is retired instead of lost. Order and visibility, typed in the list
 or in the change form, are changed by the reason services (place_reason, set_reason_visibility), never saved
-around them; their refusals show beside the field, keeping what was typed."""
+around them; their refusals show beside the field, keeping what was typed. The list also reorders by dragging a
+row and by its "up" / "down" buttons (move_reason_beside): both post the small move form of the list's
+template (reasons/templates/admin/reasons/reason/change_list.html), never the list's own form, so Enter in
+a typed number still saves the list."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,8 +13,9 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -21,10 +25,12 @@ from aftersales.vocabulary import TicketType
 from reasons.models import Reason
 from reasons.services import (
     DELETED,
+    ORDER_STEP,
     RETIRED,
     check_display_order,
     check_reason_visibility,
     delete_or_retire_reason,
+    move_reason_beside,
     place_reason,
     restore_reason,
     retire_reason,
@@ -100,7 +106,7 @@ class ReasonForm(OrderAndVisibilityForm):
 @admin.register(Reason)
 class ReasonAdmin(admin.ModelAdmin):
     form = ReasonForm
-    list_display = ["display_order", "code", "name", "name_zh", "group", "is_quality_issue", "responsible",
+    list_display = ["move", "display_order", "code", "name", "name_zh", "group", "is_quality_issue", "responsible",
                     "types", "product_categories", "requires_photos", "is_visible", "retired"]
     list_display_links = ["code"]
     list_editable = ["display_order", "is_visible"]
@@ -118,6 +124,64 @@ class ReasonAdmin(admin.ModelAdmin):
 
     def get_changelist_form(self, request, **kwargs):
         return ReasonListForm
+
+    # --- reordering: drag a row, or move it up / down past its neighbour ---------------------------
+
+    def get_changelist_instance(self, request):
+        """Each row learns its neighbours on the page (the ``move`` column's buttons name them), while the list
+        is in display order: sorted by another column, "up" would mean nothing, so no buttons then."""
+        changelist = super().get_changelist_instance(request)
+        rows = list(changelist.result_list)
+        in_order = "o" not in request.GET and self.has_change_permission(request)
+        for i, reason in enumerate(rows):
+            reason.list_above = rows[i - 1] if in_order and i > 0 else None
+            reason.list_below = rows[i + 1] if in_order and i + 1 < len(rows) else None
+            reason.list_movable = in_order
+        return changelist
+
+    @admin.display(description=_("move"))
+    def move(self, obj):
+        if not getattr(obj, "list_movable", False):
+            return ""
+        up = format_html('<button type="submit" form="reason-move-form" name="move" value="{} before {}" class="move-up" '
+                         'aria-label="{}">↑</button>', obj.pk, obj.list_above.pk,
+                         _("Move “%(code)s” up") % {"code": obj.code}) if obj.list_above else ""
+        down = format_html('<button type="submit" form="reason-move-form" name="move" value="{} after {}" '
+                           'class="move-down" aria-label="{}">↓</button>', obj.pk, obj.list_below.pk,
+                           _("Move “%(code)s” down") % {"code": obj.code}) if obj.list_below else ""
+        return format_html('<span class="reason-drag" data-reason="{}" title="{}" aria-hidden="true">⠿</span>{}{}',
+                           obj.pk, _("drag to reorder"), up, down)
+
+    def get_urls(self):
+        return [path("move/", self.admin_site.admin_view(self.move_view), name="reasons_reason_move"),
+                *super().get_urls()]
+
+    def move_view(self, request):
+        """One reason put before or after another ("<id> before <id>", "<id> after <id>"), through the service;
+        back to the list as it was filtered."""
+        wanted = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure())
+        back = HttpResponseRedirect(wanted if safe else reverse("admin:reasons_reason_changelist"))
+        if request.method != "POST":
+            return back
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        move = next((value for value in request.POST.getlist("move") if value), "").split()
+        if len(move) != 3 or move[1] not in ("before", "after") or not (move[0].isdigit() and move[2].isdigit()):
+            self.message_user(request, _("Say which reason goes before or after which."), messages.ERROR)
+            return back
+        try:
+            reason = move_reason_beside(reason_id=int(move[0]), actor=request.user, neighbour_id=int(move[2]),
+                                        before=move[1] == "before")
+        except DomainError as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+            return back
+        self.log_change(request, reason, [{"changed": {"fields": ["display_order"]}}])
+        self.message_user(request, _("“%(code)s” moved to place %(place)d of the order buyers see.") % {
+            "code": reason.code, "place": reason.display_order // ORDER_STEP}, messages.SUCCESS)
+        # The list's script puts the focus back on the button pressed, so a keyboard user presses again.
+        return HttpResponseRedirect(f"{back.url}#moved-{reason.pk}-{'up' if move[1] == 'before' else 'down'}")
 
     def save_model(self, request, obj, form, change):
         """A new reason is saved whole. A change saves its other fields as Django does, while its order and

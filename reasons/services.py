@@ -81,14 +81,38 @@ def move_reason(*, reason_id: int, actor, position: int) -> Reason:
     """Put a reason at ``position`` (1 = first) of the display order of all reasons, retired ones
     included, and renumber every reason 10, 20, 30, ... so the order has no ties and room between."""
     require_reason_manager(actor)
+    by_order, target = _locked_in_order(reason_id)
+    if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= len(by_order):
+        raise FieldInvalid(_("A position from 1 to %(count)s.") % {"count": len(by_order)}, field="position")
+    return _put(by_order, target, position)
+
+
+@transaction.atomic
+def move_reason_beside(*, reason_id: int, actor, neighbour_id: int, before: bool) -> Reason:
+    """Put a reason just before (or after) another one, as a list shows them: dragged there, or moved one
+    place up or down past its neighbour. The same renumbering as `move_reason`, under the same lock, so the
+    place is read and taken in one go."""
+    require_reason_manager(actor)
+    by_order, target = _locked_in_order(reason_id)
+    neighbour = next((r for r in by_order if isinstance(neighbour_id, int) and r.pk == neighbour_id), None)
+    if neighbour is None or neighbour is target:
+        raise NotFound(_("No such reason to move it next to."), field="neighbour_id")
+    others = [reason for reason in by_order if reason is not target]
+    return _put(by_order, target, others.index(neighbour) + (1 if before else 2))
+
+
+def _locked_in_order(reason_id) -> tuple[list[Reason], Reason]:
     # Lock the whole (small) table in primary-key order: two reorders queue instead of interleaving.
     reasons = list(Reason.objects.select_for_update().order_by("pk"))
     by_order = sorted(reasons, key=lambda r: (r.display_order, r.pk))
     target = next((r for r in by_order if isinstance(reason_id, int) and r.pk == reason_id), None)
     if target is None:
         raise NotFound(_("No such reason."), field="reason_id")
-    if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= len(by_order):
-        raise FieldInvalid(_("A position from 1 to %(count)s.") % {"count": len(by_order)}, field="position")
+    return by_order, target
+
+
+def _put(by_order: list[Reason], target: Reason, position: int) -> Reason:
+    """``target`` at ``position`` (1 = first) among the others, then every reason renumbered."""
     by_order.remove(target)
     by_order.insert(position - 1, target)
     changed = []

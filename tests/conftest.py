@@ -87,7 +87,8 @@ REFERENCE_DATA = ["aftersales.migrations.0002_roles:create_roles", "policies.mig
                       ("warehouse", "0006_outbound_request_permissions"), ("refunds", "0009_refund_queue_permissions"),
                       ("warehouse", "0008_warehouse_screens_permissions"))),
                   "tickets.migrations.0010_reply_template_library:install",
-                  "warehouse.migrations.0013_seed_couriers:seed"]
+                  "warehouse.migrations.0013_seed_couriers:seed",
+                  "tickets.migrations.0018_reply_template_title_zh:install"]
 
 
 @pytest.fixture(autouse=True)

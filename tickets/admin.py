@@ -74,10 +74,10 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
     """The reply library: administrators keep it (the model's change permission); ops read it and insert
     replies from the review page."""
 
-    list_display = ["title", "step", "text", "display_order", "is_active"]
+    list_display = ["title", "title_zh", "step", "text", "display_order", "is_active"]
     list_filter = ["step", "is_active"]
     list_editable = ["display_order", "is_active"]
-    search_fields = ["title", "text"]
+    search_fields = ["title", "title_zh", "text"]
 
 
 class QueueChangeList(ChangeList):

@@ -9,11 +9,13 @@ class TicketsConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from aftersales import metrics
-        from orders import claims
+        from orders import claims, pages
         from tickets import home
         from tickets.metrics import TicketFigures
+        from tickets.presenters import order_links
         from tickets.selectors import claimed_by_line
 
         claims.register(claimed_by_line)
+        pages.register(order_links)
         metrics.register(TicketFigures())
         home.register()  # ops' queue first on the back office's home (access.home)

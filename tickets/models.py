@@ -486,6 +486,8 @@ class ReplyTemplate(models.Model):
 
     step = models.CharField(_("step"), max_length=20, choices=Step)
     title = models.CharField(_("title"), max_length=100)
+    title_zh = models.CharField(_("title in Chinese"), max_length=100, blank=True,
+                                help_text=_("shown to staff working in Chinese; empty: the title"))
     text = models.TextField(_("text"), max_length=2000)
     display_order = models.PositiveIntegerField(_("display order"), default=100)
     is_active = models.BooleanField(_("in use"), default=True)
@@ -496,4 +498,10 @@ class ReplyTemplate(models.Model):
         ordering = ["step", "display_order", "pk"]
 
     def __str__(self) -> str:
+        return self.title
+
+    def localized_title(self, language: str | None) -> str:
+        """The title in the reader's language (as reasons name themselves: Reason.localized_name)."""
+        if language and language.lower().startswith("zh") and self.title_zh:
+            return self.title_zh
         return self.title

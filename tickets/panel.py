@@ -39,6 +39,9 @@ class PanelForm(forms.Form):
 
 
 class ApproveForm(PanelForm):
+    """Asks only the terms that apply to the ticket (tickets.services.approval_asks): no amount for an
+    exchange, no extra that cannot go back, no return desk where no goods come back."""
+
     refund_amount = forms.DecimalField(label=_("Refund amount"), required=False, max_digits=12, decimal_places=2,
                                        min_value=Decimal(0))
     fee_reason = forms.CharField(label=_("Fee reason (required when lowering the amount)"), required=False,
@@ -47,6 +50,22 @@ class ApproveForm(PanelForm):
     refund_coupon = forms.BooleanField(label=_("Give the coupon back"), required=False)
     refund_virtual_currency = forms.BooleanField(label=_("Give the points back"), required=False)
     return_address = forms.CharField(label=_("Return address"), required=False, max_length=500)
+    return_contact = forms.CharField(label=_("Return contact"), required=False, max_length=100)
+    return_phone = forms.CharField(label=_("Return phone"), required=False, max_length=40)
+
+    AMOUNT = ("refund_amount", "fee_reason")
+    EXTRAS = {"shipping": "refund_shipping", "coupon": "refund_coupon", "virtual_currency": "refund_virtual_currency"}
+    RETURN_DESK = ("return_address", "return_contact", "return_phone")
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        super().__init__(*args, ticket=ticket, **kwargs)
+        if ticket is None:
+            return
+        asks = services.approval_asks(ticket)
+        dropped = [*(() if asks.amount else self.AMOUNT), *(() if asks.return_desk else self.RETURN_DESK),
+                   *(name for extra, name in self.EXTRAS.items() if extra not in asks.extras)]
+        for name in dropped:
+            del self.fields[name]
 
 
 class RejectForm(PanelForm):
@@ -122,6 +141,10 @@ def money_lines(ticket, *, cash, shipping, fee, fee_reason, coupon, points) -> l
             (_("points back in kind"), str(points))]
 
 
+def _always(ticket) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class PanelAction:
     form: type[forms.Form]
@@ -136,6 +159,9 @@ class PanelAction:
     # (request, ticket) -> [(level, text)], said instead of ``done`` where the part knows more once the
     # call returns (finance: paid, refused by the gateway, or not answered yet)
     report: Callable | None = None
+    # (ticket) -> whether the action fits the ticket now (its type and state): the page offers only those.
+    # Read the ticket's own row; the service still refuses what it does not take.
+    fits: Callable = _always
 
 
 @dataclass(frozen=True)
@@ -176,6 +202,13 @@ def register_panel_section(section: PanelSection) -> None:
 def actions() -> dict[str, PanelAction]:
     """Every action the page takes: tickets' own, then the registered ones."""
     return {**OWN_ACTIONS, **_ACTIONS}
+
+
+def fitting_actions(ticket: Ticket) -> dict[str, PanelAction]:
+    """The actions that fit the ticket's type and state now, the one rule the page shows them by: tickets'
+    own from tickets.services.open_decisions (the state machine and the type's traits), the registered ones
+    by their own ``fits``. Who may take them is the page's and the services' business, not this."""
+    return {name: action for name, action in actions().items() if action.fits(ticket)}
 
 
 def sections(request, ticket) -> dict[str, list[dict]]:
@@ -298,9 +331,12 @@ def _label(field_name: str) -> str:
 
 def page_context(request, ticket: Ticket) -> dict:
     """What the review panel's template needs to show: the claim, its goods, photos, notes and timeline,
-    every action's form, and the registered sections."""
-    return {"panel_forms": bound_forms(request, ticket, actions()),
-            "panel_sections": sections(request, ticket),
+    the forms of the actions that fit the ticket, its due time, and the registered sections."""
+    fitting = fitting_actions(ticket)
+    can_review = in_group(request.user, OPS)
+    return {"panel_forms": bound_forms(request, ticket, fitting),
+            "can_decide": can_review and any(decision in fitting for decision in services.Decision),
+            "panel_sections": sections(request, ticket), "due": presenters.due_on_page(ticket),
             "goods": ticket.lines.select_related("order_line"), "photos": ticket.photos.all(),
             "return_shipments": ticket.return_shipments.all(),
             "notes": ticket.notes.select_related("author").order_by("-created_at", "-pk"),
@@ -308,29 +344,42 @@ def page_context(request, ticket: Ticket) -> dict:
             "timeline": presenters.timeline(ticket.events.select_related("actor").order_by("-at", "-pk")),
             "after_sales_count": Ticket.objects.filter(buyer_id=ticket.buyer_id).count(),
             "reason_name": ticket.reason.localized_name(get_language()),
-            "reply_templates": sorted(ReplyTemplate.objects.filter(is_active=True),  # the ladder's order
-                                      key=lambda t: (ReplyTemplate.Step.values.index(t.step), t.display_order))
-            if in_group(request.user, OPS) else [],
+            "reply_templates": _reply_templates() if can_review else [],
             **_inspection(ticket),
             "intercept_late": presenters.timeline_row(
                 ticket.events.filter(transition=EventKind.INTERCEPT_FAILED).latest("at", "pk"))
             if ticket.intercept_failed_at else None,
             "reship_parts": _reship_parts(ticket),
-            "can_review": in_group(request.user, OPS), "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
+            "can_review": can_review, "can_note": in_group(request.user, OPS, FINANCE, WAREHOUSE),
             "act_url": with_filters(reverse("admin:tickets_ticket_act", args=[ticket.pk]),
                                     request.GET.get(FILTERS_VAR, ""))}
 
 
+def _reply_templates() -> list[ReplyTemplate]:
+    """The library in the ladder's order, each with its title in the reader's language (``shown_title``)."""
+    language = get_language()
+    templates = sorted(ReplyTemplate.objects.filter(is_active=True),
+                       key=lambda t: (ReplyTemplate.Step.values.index(t.step), t.display_order, t.pk))
+    for template in templates:
+        template.shown_title = template.localized_title(language)
+    return templates
+
+
 def _approval_defaults(ticket: Ticket) -> dict:
     """The form starts where the service would: extras on when the ticket already counts them (a whole
-    order refunded before shipment gets its shipping back), the return address the service would use."""
+    order refunded before shipment gets its shipping back), the return desk the service would use."""
+    shop = ticket.shop
     return {"refund_shipping": ticket.shipping_refund > 0, "refund_coupon": ticket.coupon_refund > 0,
             "refund_virtual_currency": ticket.virtual_currency_refund > 0,
-            "return_address": ticket.return_address or ticket.shop.return_address}
+            "return_address": ticket.return_address or shop.return_address,
+            "return_contact": ticket.return_contact or shop.return_contact,
+            "return_phone": ticket.return_phone or shop.return_phone}
 
 
 def _choices(data: dict) -> dict:
-    return {**data, "return_address": data["return_address"] or None}
+    """The approval's terms as the service takes them: a term the form did not ask is left to the service,
+    and an empty return desk field means the shop's (what the form started with)."""
+    return {**data, **{name: data.get(name) or None for name in ApproveForm.RETURN_DESK}}
 
 
 def _approval_confirmation(ticket: Ticket, terms: services.ApprovalTerms) -> Confirmation:
@@ -338,6 +387,8 @@ def _approval_confirmation(ticket: Ticket, terms: services.ApprovalTerms) -> Con
                         fee_reason=terms.fee_reason, coupon=terms.coupon, points=terms.virtual_currency)
     if terms.goods_back:
         lines.append((_("goods sent back to"), terms.return_address))
+        if terms.return_contact or terms.return_phone:
+            lines.append((_("return contact"), " ".join(filter(None, (terms.return_contact, terms.return_phone)))))
         then = _("The buyer is asked to send the goods back; the refund follows the inspection.")
     else:
         then = _("The ticket goes to finance, who pays the refund.")
@@ -400,32 +451,40 @@ def _compensation_confirmation(ticket: Ticket, amount) -> Confirmation:
         button=_("Yes, compensate (%(amount)s)") % {"amount": amount})
 
 
+def _open(decision: services.Decision) -> Callable:
+    return lambda ticket: decision in services.open_decisions(ticket)
+
+
 # The page's own forms, by the ``action`` each posts; other parts add theirs with register_panel_action.
 OWN_ACTIONS: dict[str, PanelAction] = {
     "approve": PanelAction(
-        ApproveForm, done=_("Approved."), initial=_approval_defaults, finishes=True,
+        ApproveForm, done=_("Approved."), initial=_approval_defaults, fits=_open(services.Decision.APPROVE),
+        finishes=True,
         confirm=lambda request, ticket, data: _approval_confirmation(
             ticket, services.preview_approval(ticket_id=ticket.pk, actor=request.user, **_choices(data))),
         call=lambda request, ticket, data: services.approve_ticket(
             ticket_id=ticket.pk, actor=request.user, **_choices(data))),
     "reject": PanelAction(
-        RejectForm, done=_("Rejected; the buyer sees the reason."), finishes=True,
+        RejectForm, done=_("Rejected; the buyer sees the reason."), fits=_open(services.Decision.REJECT),
+        finishes=True,
         call=lambda request, ticket, data: services.reject_ticket(
             ticket_id=ticket.pk, actor=request.user, reason=data["reason"])),
     "compensate": PanelAction(
-        CompensateForm, done=_("Settled with compensation; finance pays it."), finishes=True,
+        CompensateForm, done=_("Settled with compensation; finance pays it."),
+        fits=_open(services.Decision.COMPENSATE), finishes=True,
         confirm=lambda request, ticket, data: _compensation_confirmation(
             ticket, services.preview_compensation(ticket_id=ticket.pk, actor=request.user, **data)),
         call=lambda request, ticket, data: services.compensate_ticket(
             ticket_id=ticket.pk, actor=request.user, **data)),
     "reship": PanelAction(
-        ReshipForm, done=_("Re-ship recorded; the warehouse sends the parts."), finishes=True,
+        ReshipForm, done=_("Re-ship recorded; the warehouse sends the parts."), fits=_open(services.Decision.RESHIP),
+        finishes=True,
         confirm=lambda request, ticket, data: _reship_confirmation(
             ticket, services.preview_reship(ticket_id=ticket.pk, actor=request.user, **_reship(data))),
         call=lambda request, ticket, data: services.reship_ticket(
             ticket_id=ticket.pk, actor=request.user, **_reship(data))),
     "retention": PanelAction(
-        RetentionForm, done=_("Retention attempt recorded."),
+        RetentionForm, done=_("Retention attempt recorded."), fits=_open(services.Decision.RETENTION),
         call=lambda request, ticket, data: services.record_retention_attempt(
             ticket_id=ticket.pk, actor=request.user, **data)),
     "note": PanelAction(

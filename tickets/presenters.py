@@ -4,6 +4,7 @@ and due times as the lists show them (other parts' lists use these too)."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -224,6 +225,45 @@ def local_time(value) -> str:
     if not value:
         return "—"
     return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+@dataclass(frozen=True)
+class Due:
+    """What the ticket waits for, until when (local time, to the minute), and how long is left in words."""
+
+    what: str
+    at: datetime
+    words: str
+    overdue: bool
+
+
+def due_on_page(ticket: Ticket) -> Due | None:
+    """The ticket page's due line: "ops review · in 3 h 20 min · 2026-12-05 15:22", or "overdue 2 d 5 h";
+    None when nothing is due of anyone (a finished ticket, a refund under way, goods on their way back)."""
+    if ticket.next_deadline_at is None:
+        return None
+    left = ticket.next_deadline_at - clock.now()
+    overdue = left.total_seconds() < 0
+    words = (_("overdue %(span)s") if overdue else _("in %(span)s")) % {"span": span(abs(left))}
+    return Due(what=ticket.get_next_deadline_kind_display(), at=timezone.localtime(ticket.next_deadline_at),
+               words=str(words), overdue=overdue)
+
+
+ORDER_LINKS_SHOWN = 20
+
+
+def order_links(order) -> list[tuple[str, str]]:
+    """An order's page links to its tickets (orders.pages, registered in TicketsConfig.ready): each ticket,
+    newest first, with its type and status, then the queue filtered to the order (all of them, however many)."""
+    tickets = list(Ticket.objects.filter(order_id=order.pk).order_by("-created_at", "-pk")[:ORDER_LINKS_SHOWN + 1])
+    links = [(f"{ticket.ticket_no} · {ticket.get_type_display()} · {ticket.get_status_display()}",
+              reverse("admin:tickets_ticket_change", args=[ticket.pk])) for ticket in tickets[:ORDER_LINKS_SHOWN]]
+    if tickets:
+        count = Ticket.objects.filter(order_id=order.pk).count()
+        links.append((ngettext("%(n)d ticket of this order in the queue", "all %(n)d tickets of this order in the queue",
+                               count) % {"n": count},
+                      f"{reverse('admin:tickets_ticket_changelist')}?order__id__exact={order.pk}"))
+    return links
 
 
 def short_time(value):

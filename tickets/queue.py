@@ -20,7 +20,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.db.models import Count, Q
 from django.http import QueryDict
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from rangefilter.filters import DateRangeFilter
 
@@ -90,11 +90,39 @@ register_list_marker(ListMarker("escalated", "⚑", _("escalated"),
 
 
 class AppliedRangeFilter(DateRangeFilter):
-    """The claim's date range, by the name staff know it by ("applied at", not the column's name)."""
+    """The claim's date range, by the name staff know it by ("applied at", not the column's name). A date
+    that is no date is named in a message, and only that end of the range is left open (the package's own
+    filter dropped the whole range without a word)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.title = _("applied at")
+
+    def queryset(self, request, queryset):
+        if not self.form.is_bound:
+            return queryset
+        if not self.form.is_valid():
+            self._name_what_is_no_date(request)
+        chosen = {name: value for name, value in self.form.cleaned_data.items() if value}
+        return queryset.filter(**self._make_query_filter(request, chosen)) if chosen else queryset
+
+    def _name_what_is_no_date(self, request) -> None:
+        told = request.__dict__.setdefault("_range_dates_named", set())  # once per filter and request
+        if self.field_path in told:
+            return
+        told.add(self.field_path)
+        ends = {self.lookup_kwarg_gte: _("from date"), self.lookup_kwarg_lte: _("to date")}
+        for name in self.form.errors:
+            value = str(self.form.data.get(name, ""))[:40]
+            messages.warning(request, _("“%(filter)s”, %(end)s: “%(value)s” is not a date, so the list is not "
+                                        "limited by it. Type a date such as %(example)s, or pick one from the "
+                                        "calendar.") % {"filter": self.title, "end": ends.get(name, name),
+                                                        "value": value, "example": _example_date()})
+
+
+def _example_date() -> str:
+    """Today as the filter's box takes it first in the user's language (the calendar writes it so too)."""
+    return timezone.localdate().strftime(formats.get_format("DATE_INPUT_FORMATS")[0])
 
 
 def each(modeladmin, request, queryset, action, *, ticket_no="ticket_no", done_message=None) -> None:

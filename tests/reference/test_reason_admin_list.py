@@ -191,3 +191,63 @@ def test_the_services_refuse_what_the_forms_refuse_and_need_a_reason_manager(adm
         set_reason_visibility(reason_id=target.pk, actor=ops_user, visible=False)
 
     assert snapshot() == before
+
+
+# --- moving a row: "up" / "down" and a drag post "<id> before|after <id>" (issue #21) -------------------------
+
+MOVE = reverse("admin:reasons_reason_move")
+
+
+def in_order() -> list[str]:
+    return list(Reason.objects.order_by("display_order", "pk").values_list("code", flat=True))
+
+
+def test_each_row_offers_up_and_down_naming_its_neighbours_and_the_first_row_no_up(admin_user):
+    codes = in_order()
+    first, second = reason(codes[0]), reason(codes[1])
+
+    html = client_of(admin_user).get(LIST).content.decode()
+
+    assert f'value="{second.pk} before {first.pk}"' in html  # the second row's "up"
+    assert f'value="{first.pk} after {second.pk}"' in html  # the first row's "down"
+    assert f'value="{first.pk} before ' not in html  # nothing above the first
+    assert 'id="reason-move-form"' in html
+    # The buttons belong to the move form, not the list's: Enter in a typed order still saves the list.
+    assert html.count('form="reason-move-form"') == 2 * len(codes) - 2
+
+
+def test_up_moves_a_reason_before_its_neighbour_and_renumbers_through_the_service(admin_user):
+    codes = in_order()
+    third, second = reason(codes[2]), reason(codes[1])
+
+    response = client_of(admin_user).post(MOVE, {"move": [f"{third.pk} before {second.pk}"], "next": f"{LIST}?q="})
+
+    assert response.status_code == 302 and response.url == f"{LIST}?q=#moved-{third.pk}-up"
+    assert in_order() == [codes[0], codes[2], codes[1], *codes[3:]]
+    assert list(Reason.objects.order_by("display_order").values_list("display_order", flat=True))[:3] == [10, 20, 30]
+    assert LogEntry.objects.get(action_flag=CHANGE).object_id == str(third.pk)
+
+
+def test_a_drop_at_the_end_puts_the_reason_after_the_last_row(admin_user):
+    codes = in_order()
+    first, last = reason(codes[0]), reason(codes[-1])
+
+    client_of(admin_user).post(MOVE, {"move": ["", f"{first.pk} after {last.pk}"]})
+
+    assert in_order() == [*codes[1:], codes[0]]
+
+
+def test_a_move_without_the_permission_or_with_nonsense_changes_nothing(admin_user):
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(content_type__app_label="reasons", codename="view_reason"))
+    codes = in_order()
+    first, second = reason(codes[0]), reason(codes[1])
+
+    refused = client_of(type(viewer).objects.get(pk=viewer.pk)).post(MOVE, {"move": f"{second.pk} before {first.pk}"})
+    nonsense = client_of(admin_user).post(MOVE, {"move": f"{second.pk} beside {first.pk}"}, follow=True)
+    unknown = client_of(admin_user).post(MOVE, {"move": f"{second.pk} before 999999"}, follow=True)
+
+    assert refused.status_code == 403
+    assert "Say which reason goes before or after which." in nonsense.content.decode()
+    assert "No such reason to move it next to." in unknown.content.decode()
+    assert in_order() == codes

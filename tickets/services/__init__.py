@@ -36,11 +36,15 @@ from tickets.services.doors import (
 from tickets.services.duties import Duty, check_duty
 from tickets.services.intake import next_ticket_id, submit_ticket, ticket_number
 from tickets.services.review import (
+    ApprovalAsks,
     ApprovalTerms,
+    Decision,
     add_note,
+    approval_asks,
     approve_ticket,
     assign_ticket,
     compensate_ticket,
+    open_decisions,
     preview_approval,
     preview_compensation,
     preview_reship,
@@ -51,7 +55,7 @@ from tickets.services.review import (
 from tickets.services.system import close_ticket, escalate_ticket, recheck_deadline
 
 __all__ = [
-    "ApprovalTerms", "Duty", "check_duty", "assign_ticket", "record_retention_attempt", "check_finance_approval", "preview_approval", "preview_compensation",
+    "ApprovalAsks", "ApprovalTerms", "Decision", "approval_asks", "open_decisions", "Duty", "check_duty", "assign_ticket", "record_retention_attempt", "check_finance_approval", "preview_approval", "preview_compensation",
     "Dispatch", "GoodsLine", "GoodsReceipt", "add_note", "approve_ticket", "cancel_ticket", "close_ticket",
     "compensate_ticket", "compensation_cap", "confirm_receipt", "escalate_ticket", "extras_available",
     "hold_ticket",

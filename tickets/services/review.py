@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from aftersales import clock
 from aftersales.errors import AmountAboveMaximum, FieldInvalid, InvalidTransition
@@ -20,6 +22,78 @@ from tickets.services.doors import GoodsLine, claimed_lines
 from tickets.services.duties import Duty, check_duty
 
 MAX_TEXT = 2000
+
+
+class Decision(StrEnum):
+    """What ops may decide on a claim in review (the review page's own actions, the API's staff actions)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    COMPENSATE = "compensate"
+    RESHIP = "reship"
+    RETENTION = "retention"
+
+
+def goods_are_back(ticket: Ticket) -> bool:
+    """The claimed goods are in the warehouse already (received, perhaps refused at inspection)."""
+    return ticket.goods_received_at is not None
+
+
+def goods_still_to_come_back(ticket: Ticket) -> bool:
+    """An approval asks the buyer to send the goods back: the type brings them back, they are not back yet,
+    and the claim was not settled with compensation (the buyer keeps them)."""
+    return ticket.goods_come_back and not goods_are_back(ticket) and not ticket.is_compensation
+
+
+def open_decisions(ticket: Ticket) -> frozenset[Decision]:
+    """What fits the ticket now, as the review page offers it: what the state machine allows from its state
+    (the services refuse the rest), narrowed by what its type means and where its goods are:
+
+    - approve and reject: whenever the machine allows them (a claim in review);
+    - compensate: in review (the buyer keeps the goods; after a refused inspection a settlement is still
+      possible);
+    - re-ship parts: in review while the buyer has the goods; once they are back in the warehouse there is
+      nothing to complete (the machine still takes it, for an integration that knows better);
+    - retention: in review, for a type whose goods come back, before they are back (the service refuses the
+      rest: there is no sale left to keep once the goods are in the warehouse).
+
+    Reads only the ticket's own row: no query."""
+    fits = set()
+    if can_proceed(ticket.approve):
+        fits.add(Decision.APPROVE)
+    if can_proceed(ticket.reject):
+        fits.add(Decision.REJECT)
+    if can_proceed(ticket.compensate):
+        fits.add(Decision.COMPENSATE)
+    if can_proceed(ticket.reship) and not goods_are_back(ticket):
+        fits.add(Decision.RESHIP)
+    if retention_fits(ticket):
+        fits.add(Decision.RETENTION)
+    return frozenset(fits)
+
+
+def retention_fits(ticket: Ticket) -> bool:
+    return ticket.status == Ticket.Status.PENDING_REVIEW and ticket.goods_come_back and not goods_are_back(ticket)
+
+
+@dataclass(frozen=True)
+class ApprovalAsks:
+    """Which of an approval's terms apply to a ticket, so a form asks only those: the amount (and the fee's
+    reason) where money moves, each extra (shipping, coupon, points) that could still go back, and the return
+    desk (address, contact, phone) where the buyer is asked to send the goods back."""
+
+    amount: bool
+    extras: frozenset[str]
+    return_desk: bool
+
+
+def approval_asks(ticket: Ticket) -> ApprovalAsks:
+    settled = ticket.is_compensation
+    money = ticket.traits.money_moves or settled
+    extras = frozenset()
+    if ticket.traits.money_moves and not settled:
+        extras = frozenset(name for name, amount in extras_available(ticket).items() if amount > 0)
+    return ApprovalAsks(amount=money, extras=extras, return_desk=goods_still_to_come_back(ticket))
 
 
 @dataclass(frozen=True)
@@ -62,7 +136,7 @@ def _approval_terms(ticket: Ticket, *, refund_amount, fee_reason, refund_shippin
     if amount > maximum:
         raise AmountAboveMaximum(_("At most %(maximum)s.") % {"maximum": maximum}, field="refund_amount")
     fee_reason = clean_text(fee_reason, field="fee_reason", required=amount < maximum)
-    goods_back = ticket.goods_come_back and ticket.goods_received_at is None and not ticket.is_compensation
+    goods_back = goods_still_to_come_back(ticket)
     # What ops gave, else what the ticket has, else the shop's return desk.
     address = clean_text(_given_or(return_address, ticket.return_address, order.shop.return_address),
                          field="return_address", required=goods_back)
@@ -304,8 +378,9 @@ def record_retention_attempt(*, ticket_id: int, actor, offer: str, kept: bool) -
     row; ops then decides as usual."""
     require_role(actor, OPS)
     ticket = lock_ticket(ticket_id)
-    if ticket.status != Ticket.Status.PENDING_REVIEW or not ticket.goods_come_back:
-        raise InvalidTransition(_("A retention attempt is recorded on a return or exchange waiting for review."))
+    if not retention_fits(ticket):
+        raise InvalidTransition(_("A retention attempt is recorded on a return or exchange waiting for review, "
+                                  "before the goods are back."))
     check_duty(ticket, actor, Duty.REVIEW)
     offer = clean_text(offer, field="offer", required=True, limit=MAX_TEXT)
     if not isinstance(kept, bool):

@@ -1,4 +1,4 @@
-/* Per-user list columns: drag to reorder (SortableJS), tick to show, freeze the first N while the rest
+/* Per-user list columns: drag to reorder (SortableJS) or move with the arrow buttons, tick to show, freeze the first N while the rest
    scroll. The form works without this script (tick boxes and "Save"); the script adds dragging and keeps
    the frozen columns in place as the table scrolls sideways. */
 (function () {
@@ -9,6 +9,23 @@
     if (list && window.Sortable) {
       window.Sortable.create(list, { handle: ".drag-handle", animation: 120, draggable: "li.movable" });
     }
+  }
+
+  // The keyboard's way to reorder (issue #21): each movable item's "earlier" / "later" buttons swap it with its
+  // movable neighbour; focus stays on the button pressed, so pressing again moves it on.
+  function moveByButtons() {
+    var list = document.getElementById("column-choices");
+    if (!list) { return; }
+    list.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest(".move-earlier, .move-later") : null;
+      if (!button) { return; }
+      var item = button.closest("li");
+      var earlier = button.classList.contains("move-earlier");
+      var other = earlier ? item.previousElementSibling : item.nextElementSibling;
+      if (!other || !other.classList.contains("movable")) { return; }
+      list.insertBefore(item, earlier ? other : other.nextElementSibling);
+      button.focus();
+    });
   }
 
   function freezeColumns() {
@@ -32,5 +49,5 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { makeSortable(); freezeColumns(); });
+  document.addEventListener("DOMContentLoaded", function () { makeSortable(); moveByButtons(); freezeColumns(); });
 })();
