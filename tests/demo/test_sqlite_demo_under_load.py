@@ -24,7 +24,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDERS = 60  # each with 5 units to claim one at a time: more than the run needs
+ORDERS = 100  # each with 5 units to claim one at a time: more than the run needs
 CLAIMS_AT_LEAST = 50
 ESCALATIONS_AT_LEAST = 5  # the sweep escalated this many of the new claims while claims kept coming
 
@@ -129,6 +129,9 @@ def test_claims_over_the_api_while_the_in_process_scheduler_writes_never_get_a_5
                     answers.append(answer)
                     if answer[0] == 201:
                         made.append(json.loads(answer[2])["ticket_no"])
+                # A steady stream (six claims a second at most), until the first claims fall due and the
+                # scheduler escalates them while the later ones still come in.
+                stop.wait(1.0)
 
         def escalated_new_claims() -> int:
             """The new claims the scheduler has escalated so far (read beside the server: WAL lets a reader in)."""
@@ -147,12 +150,13 @@ def test_claims_over_the_api_while_the_in_process_scheduler_writes_never_get_a_5
             for worker in workers:
                 worker.result()
 
+        tail = (tmp_path / "server.log").read_text()[-3000:]
         server_errors = [(s, t, c[:300]) for s, t, c in answers if s >= 500]
         assert server_errors == []
         assert all(t.startswith("application/json") for _, t, _ in answers)
         assert len(answers) >= CLAIMS_AT_LEAST
         assert {s for s, _, _ in answers} == {201}, {s for s, _, _ in answers}
-        assert escalated_new_claims() >= ESCALATIONS_AT_LEAST  # the scheduler wrote while claims came in
+        assert escalated_new_claims() >= ESCALATIONS_AT_LEAST, tail  # the scheduler wrote while claims came in
         assert "database is locked" not in (tmp_path / "server.log").read_text()
     finally:
         server.terminate()
