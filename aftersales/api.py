@@ -1,6 +1,7 @@
 """API plumbing shared by every app: one error shape, role permissions, pagination, throttles."""
 
 import datetime as dt
+import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,9 +14,11 @@ from rest_framework import exceptions, pagination, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from aftersales.errors import DomainError, FieldInvalid, InvalidCursor
+from aftersales.errors import DatabaseUnavailable, DomainError, FieldInvalid, InvalidCursor
 from aftersales.roles import in_group, needs_role
 from aftersales.transactions import contended, contention_error
+
+log = logging.getLogger(__name__)
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -63,13 +66,25 @@ def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
     return body
 
 
+RETRY_AFTER_SECONDS = 2
+
+
 def exception_handler(exc, context):
     """Every 4xx in one shape: {"code", "detail", "fields"?}. A deadlock or serialization failure that
-    reached the view (a service's own retry spent, or none) is a 409 in words, not a 500."""
-    if isinstance(exc, OperationalError) and contended(exc):
-        exc = contention_error()
+    reached the view (a service's own retry spent, or none) is a 409 in words, not a 500; any other
+    OperationalError (a busy SQLite, a database out of reach) is a 503 in the same shape, with Retry-After,
+    never Django's HTML error page."""
+    if isinstance(exc, OperationalError):
+        if contended(exc):
+            exc = contention_error()
+        else:
+            log.warning("database unavailable: %s", exc)
+            exc = DatabaseUnavailable(_("The database is busy or out of reach. Please try again in a moment."))
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status)
+        response = Response(error_body(exc.code, exc.detail, exc.fields), status=exc.status)
+        if isinstance(exc, DatabaseUnavailable):
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -217,9 +232,11 @@ _ERROR_MEANING = {
     409: "Not allowed in the ticket's current state, or a concurrent change won.",
     422: "Idempotency-Key reused with a different body (`idempotency_key_reused`).",
     429: "Rate-limited; retry later.",
+    503: "The database is busy or out of reach (`database_unavailable`); retry after `Retry-After` seconds.",
 }
 
 
 def error_responses(*codes: int) -> dict:
     """OpenAPI entries for the error responses an endpoint can give (all in the one error shape)."""
-    return {code: OpenApiResponse(ErrorOutput, description=_ERROR_MEANING[code]) for code in (401, 429, *codes)}
+    return {code: OpenApiResponse(ErrorOutput, description=_ERROR_MEANING[code])
+            for code in (401, 429, *codes, 503)}

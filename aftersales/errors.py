@@ -100,3 +100,10 @@ class Contention(Conflict):
     serialization failure): nothing was changed; trying again is safe."""
 
     code = "contention"
+
+
+class DatabaseUnavailable(DomainError):
+    """The database could not answer in time (SQLite busy beyond its timeout, PostgreSQL unreachable): the
+    request's transaction was rolled back; trying again in a moment is safe."""
+
+    status, code = 503, "database_unavailable"

@@ -101,6 +101,14 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The demo's SQLite serves requests while the in-process scheduler writes (aftersales.scheduler): WAL lets
+    # readers go on beside the one writer; every transaction takes the write lock when it begins (IMMEDIATE),
+    # so two never both read and then deadlock upgrading to write (SQLite answers that "database is locked" at
+    # once, whatever the timeout); a writer waits up to SQLITE_BUSY_SECONDS for the other to finish.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        transaction_mode="IMMEDIATE", timeout=env.float("SQLITE_BUSY_SECONDS", default=20.0))
 if IS_POSTGRES:
     # Prepared statements: psycopg binds parameters on the server and prepares a query the second time a
     # connection runs it, so PostgreSQL stops planning it on every request (the planning of the claim's

@@ -87,6 +87,17 @@ def _choice(data, key, path, choices) -> str:
     return value
 
 
+# The shop's return desk (API.md, the import format): where goods come back to unless ops gives another
+# address on approval. Each is optional; a key left out (or null) keeps what the shop has, a string
+# replaces it ("" clears it).
+RETURN_DESK = {"return_address": 500, "return_contact": 100, "return_phone": 40}
+
+
+def _return_desk(shop) -> dict:
+    return {key: _str(shop, key, f"shop.{key}", limit=limit, required=False, blank=True)
+            for key, limit in RETURN_DESK.items() if isinstance(shop, dict) and shop.get(key) is not None}
+
+
 def parse_order(data) -> dict:
     """Validate one order record of the import format; raise a domain error naming the field."""
     if not isinstance(data, dict):
@@ -94,7 +105,8 @@ def parse_order(data) -> dict:
     shop, buyer = _get(data, "shop", "shop"), _get(data, "buyer", "buyer")
     order = {
         "order_no": _str(data, "order_no", "order_no", limit=64),
-        "shop": {"code": _str(shop, "code", "shop.code", limit=32), "name": _str(shop, "name", "shop.name", limit=200)},
+        "shop": {"code": _str(shop, "code", "shop.code", limit=32), "name": _str(shop, "name", "shop.name", limit=200),
+                 **_return_desk(shop)},
         "buyer": {"account": _str(buyer, "account", "buyer.account", limit=150),
                   "level": _int(buyer, "level", "buyer.level", minimum=0, maximum=100, required=False),
                   "address": _str(buyer, "address", "buyer.address", limit=500, required=False, blank=True)},
@@ -165,7 +177,8 @@ def import_order(data) -> ImportResult:
     """Upsert one order by order_no, creating its shop and buyer (and the buyer's login) if missing.
     A line already under claim can never shrink below what its tickets claim."""
     parsed = parse_order(data)
-    shop, _created = Shop.objects.update_or_create(code=parsed["shop"]["code"], defaults={"name": parsed["shop"]["name"]})
+    shop, _created = Shop.objects.update_or_create(code=parsed["shop"]["code"], defaults={
+        key: value for key, value in parsed["shop"].items() if key != "code"})
     buyer = _upsert_buyer(parsed["buyer"])
     fields = {k: parsed[k] for k in ("status", "placed_at", "paid_at", "shipped_at", "delivered_at", "goods_amount",
                                      "shipping_fee", "coupon_discount", "virtual_currency", "amount_paid")}

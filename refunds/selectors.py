@@ -3,9 +3,12 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
+from aftersales.money import ZERO, money
 from policies import services as policies
 from refunds.models import Refund, RefundAttempt
 from tickets.models import Ticket
@@ -71,6 +74,43 @@ def _outcome(refund: Refund) -> RefundOutcome:
     if unanswered:
         return RefundOutcome(RefundOutcome.STUCK, unanswered[-1].error, refund.pk)
     return RefundOutcome(RefundOutcome.WAITING, refund_id=refund.pk)
+
+
+# A ticket's refund status (API.md, the finance list): its latest refund's, or "none" before any.
+NO_REFUND = "none"
+REFUND_STATUSES = [NO_REFUND, *Refund.Status.values]
+# Statuses of work still to do: these are looked for among the finance list's own tickets (approved, awaiting
+# refund, nothing under way); the others among every ticket whose latest refund is in that status.
+TO_DO = frozenset({NO_REFUND, Refund.Status.FAILED})
+
+
+def with_refund_status(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """``refund_state`` (one of REFUND_STATUSES) and ``refund_error`` (why the latest refund failed, else "")
+    on each ticket, from its latest refund."""
+    latest = Refund.objects.filter(ticket=OuterRef("pk")).order_by("-pk")
+    return queryset.annotate(
+        refund_state=Coalesce(Subquery(latest.values("status")[:1]), Value(NO_REFUND)),
+        refund_error=Coalesce(Subquery(latest.values("failure_reason")[:1]), Value("")))
+
+
+def list_refunds_for_finance(*, refund_status: list[str] | None = None) -> QuerySet[Ticket]:
+    """The finance refund list of the API with each ticket's refund status. Without ``refund_status``: the
+    work list (list_tickets_for_finance). With it: the work list's tickets in ``none`` or ``failed`` as asked,
+    and every ticket whose latest refund is ``pending``, ``in_progress`` or ``succeeded`` as asked."""
+    wanted = set(refund_status or TO_DO)
+    # The work list as list_tickets_for_finance says it (the admin's queue reads the same), as a subquery.
+    condition = Q(refund_state__in=sorted(wanted & TO_DO), pk__in=list_tickets_for_finance().values("pk"))
+    if wanted - TO_DO:
+        condition |= Q(refund_state__in=sorted(wanted - TO_DO))
+    return with_refund_status(list_tickets_for_staff()).filter(condition)
+
+
+def refund_totals(queryset: QuerySet[Ticket]) -> dict:
+    """How many tickets the list holds and what they refund in all, exact to the cent (SQLite sums a float)."""
+    totals = queryset.order_by().aggregate(count=Count("pk"), amount=Sum("refund_amount"))
+    amount = totals["amount"] if totals["amount"] is not None else ZERO
+    return {"count": totals["count"],
+            "refund_amount": money(amount if isinstance(amount, Decimal) else Decimal(str(amount)))}
 
 
 def list_refunds_to_dispatch(*, created_before: datetime) -> QuerySet[Refund]:

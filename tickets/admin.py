@@ -6,14 +6,12 @@ of tickets add their own actions, sections and markers through the doors those t
 AppConfig.ready: nobody subclasses or re-registers TicketAdmin, and tickets never imports them."""
 
 import copy
-from datetime import UTC, datetime
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import label_for_field
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -55,18 +53,10 @@ class MineFilter(admin.SimpleListFilter):
     parameter_name = "mine"
 
     def lookups(self, request, model_admin):
-        return [("assigned", _("assigned to me")), ("reviewed", _("reviewed by me")),
-                ("unassigned", _("nobody's yet"))]
+        return list(selectors.WHOSE.items())
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value == "assigned":
-            return queryset.filter(assignee=request.user)
-        if value == "reviewed":
-            return queryset.filter(reviewer=request.user)
-        if value == "unassigned":
-            return queryset.filter(assignee__isnull=True)
-        return queryset
+        return selectors.with_whose(queryset, self.value(), user=request.user) if self.value() else queryset
 
 
 @admin.register(ReplyTemplate)
@@ -90,10 +80,6 @@ class QueueChangeList(ChangeList):
         return lookup_params
 
 
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # "nothing due" sorts last, as NULLS LAST does
-SEARCH_CAP = 1000
-
-
 @admin.register(Ticket)
 class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
     list_display = ["ticket_no", "order_no", "shop_name", "type", "refund", "applied_at", "due",
@@ -111,7 +97,7 @@ class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
     show_full_result_count = False  # a count over millions of rows on every page is not worth its time
     paginator = CappedCountPaginator
     # A work queue: what is due first; tickets nothing is due of (finished ones) last. Index: ticket_queue_due.
-    ordering = [F("next_deadline_at").asc(nulls_last=True), "id"]
+    ordering = selectors.due_order()
     actions = ["assign_to_me", "approve_selected"]
     # Goods, photos, notes and the timeline stand in the review panel, beside the actions.
     change_form_template = "admin/tickets/ticket/change_form.html"
@@ -298,25 +284,14 @@ class TicketAdmin(queue.BulkTicketActions, admin.ModelAdmin):
         return back
 
     def get_ordering(self, request):
-        """Due first, always. With a date range chosen, the same order is written so that no index can
-        serve it: the recent tickets a range picks have the latest due times, and walking the due index
-        from the start to find them reads most of the table (bench/admin_list.py: 1 s at 1,000,000);
-        reading the range by its own index and sorting what it holds is fast."""
-        if any(key.endswith(("__range__gte", "__range__lte")) and value for key, value in request.GET.items()):
-            return [Coalesce("next_deadline_at", Value(FAR_FUTURE)).asc(), "id"]
-        return self.ordering
+        """Due first, always (selectors.due_order: written differently when a date range narrows the list)."""
+        ranged = any(key.endswith(("__range__gte", "__range__lte")) and value for key, value in request.GET.items())
+        return selectors.due_order(ranged=ranged)
 
     def get_search_results(self, request, queryset, search_term):
         """Partial and case-insensitive, over ticket no, order no, buyer account and tracking numbers; each
         source answered by its own trigram index (migrations tickets 0005, warehouse 0003)."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        # The matching ids first (each part answered by its index in milliseconds), then the list by id:
-        # handed to the list query as a subquery, PostgreSQL walked the whole queue to probe it (0.5 s at
-        # 1,000,000 tickets, bench/admin_list.py). A search is for finding tickets: the first SEARCH_CAP do.
-        ids = list(selectors.search_ticket_ids(term)[:SEARCH_CAP])
-        return queryset.filter(pk__in=[row["pk"] for row in ids]), False
+        return selectors.with_search(queryset, search_term), False
 
     @admin.display(description=_("buyer"))
     def buyer_account(self, ticket):

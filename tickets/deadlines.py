@@ -34,6 +34,9 @@ from tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 BATCH = 200
+# SQLite (the demo) has one writer at a time and a batch holds it from its first row to its commit: small
+# batches there, so a request waits for a few tickets' worth of writing, not two hundred.
+SQLITE_BATCH = 10
 
 # What the command prints, in this order.
 LABELS = ("closed", "auto_confirmed", "escalated_review", "escalated_refund", "auto_refunded",
@@ -51,6 +54,8 @@ def run_deadlines(now: datetime | None = None, *, batch: int = BATCH, workers: i
     ``workers`` > 1 sweeps with that many threads, each on its own database connection, side by side as two
     sweeps would (the periodic task uses DEADLINE_SWEEP_WORKERS: the work is mostly waiting on the database)."""
     now = now or clock.now()
+    if connection.vendor == "sqlite":
+        batch = min(batch, SQLITE_BATCH)
     if workers <= 1 or connection.vendor != "postgresql":  # SQLite (the demo) has one writer at a time
         return _sweep(now, batch)
     results: list[Counter] = []

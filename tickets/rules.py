@@ -4,7 +4,9 @@ so a shop app's "apply for after-sales" screen and the submission can never disa
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from aftersales.errors import OutsideWindow, ReasonNotAllowed, TypeNotAllowed
 from aftersales.vocabulary import ClaimWindow, TicketType, traits, types_where
@@ -87,7 +89,7 @@ def check_claim(*, order: Order, categories: set[str], ticket_type: str, reason:
             raise ReasonNotAllowed(_("This reason does not allow this ticket type for received goods."),
                                    field="reason_id")
         if not any(w.is_open(now) for w in fitting):
-            raise OutsideWindow(_window_refusal(fitting[0], category), field="order_no")
+            raise OutsideWindow(_window_refusal(fitting[0], policies), field="order_no")
 
 
 def _type_refusal(order: Order, category: str, ticket_type: str) -> str:
@@ -100,13 +102,35 @@ def _type_refusal(order: Order, category: str, ticket_type: str) -> str:
     return _("%(type)s is not possible for these goods.") % {"type": ticket_type}
 
 
-def _window_refusal(window: Window, category: str) -> str:
-    ends = window.ends_at.isoformat() if window.ends_at else ""
+# Each window's length, as the policy row an administrator edits says it (admin: Policies).
+WINDOW_POLICY = {ClaimWindow.FRESH_QUALITY: "fresh_claim_hours", ClaimWindow.NO_REASON: "no_reason_days",
+                 ClaimWindow.QUALITY: "quality_days"}
+
+
+def _length(policies: Policies, key: str) -> tuple[str, int]:
+    """The policy's number as written ("48", "1.5") and the count its plural form is chosen by."""
+    value = policies[key].normalize()
+    shown = f"{value:f}"
+    return shown, int(value) if value == value.to_integral_value() else 2
+
+
+def _window_refusal(window: Window, policies: Policies) -> str:
+    """Why the window is shut, quoting the policy's own length and the local time it ended, to the minute."""
+    ends = timezone.localtime(window.ends_at).strftime("%Y-%m-%d %H:%M") if window.ends_at else ""
+    key = WINDOW_POLICY.get(window.name)
+    if key is None:
+        return _("The after-sales window for these goods ended at %(ends)s.") % {"ends": ends}
+    shown, n = _length(policies, key)
+    values = {"count": shown, "ends": ends}
     if window.name == ClaimWindow.FRESH_QUALITY:
-        return _("Fresh produce must be claimed within 48 hours of delivery (until %(ends)s).") % {"ends": ends}
+        return ngettext("Fresh produce must be claimed within %(count)s hour of delivery (until %(ends)s).",
+                        "Fresh produce must be claimed within %(count)s hours of delivery (until %(ends)s).",
+                        n) % values
     if window.name == ClaimWindow.NO_REASON:
-        return _("The 7-day no-reason return ended at %(ends)s.") % {"ends": ends}
-    return _("The after-sales window for these goods ended at %(ends)s.") % {"ends": ends}
+        return ngettext("The %(count)s-day no-reason return ended at %(ends)s.",
+                        "The %(count)s-day no-reason return ended at %(ends)s.", n) % values
+    return ngettext("The %(count)s-day after-sales window for these goods ended at %(ends)s.",
+                    "The %(count)s-day after-sales window for these goods ended at %(ends)s.", n) % values
 
 
 def allowed_types(order: Order, category: str, policies: Policies, now: datetime) -> list[str]:

@@ -228,3 +228,25 @@ def test_the_raw_body_of_a_success_is_json(buyer, alice):
 def test_an_unknown_api_path_is_a_json_404(alice):
     for path in ("/api/v1/nothing-here/", "/api/v1/uploads/-5/file/", "/api/v1/tickets/AS1/unknown-verb/"):
         assert_error(alice.get(path), 404, "not_found")
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_database_that_cannot_answer_is_a_json_503_not_an_error_page(buyer, alice, monkeypatch, settings, debug):
+    """The SQLite demo (DEBUG on) once answered "database is locked" with Django's HTML debug page: an
+    OperationalError that reaches the API is a 503 in the one error shape, with Retry-After."""
+    from django.db import OperationalError
+
+    from tickets import selectors
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    settings.DEBUG = debug
+    monkeypatch.setattr(selectors, "list_tickets_for_buyer", locked)
+
+    response = alice.get(f"{API}/tickets/")
+
+    body = assert_error(response, 503, "database_unavailable")
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Retry-After"] == "2"
+    assert "locked" not in body["detail"]  # words for people, not the driver's

@@ -83,3 +83,44 @@ def test_import_batch_must_be_a_list(service_user):
     response = client_for(service_user).post(f"{API}/orders/import/", {"orders": "all"}, format="json")
 
     assert_error(response, 400, "invalid", field="orders")
+
+
+def test_import_keeps_the_shops_return_desk(service_user):
+    """API.md: the shop object may carry return_address, return_contact and return_phone; a later import
+    that leaves them out keeps them, one that sends them replaces them."""
+    from orders.models import Shop
+
+    client = client_for(service_user)
+    desk = {"return_address": "Returns, 5 Cold Chain Road, Shanghai", "return_contact": "Ms Wang",
+            "return_phone": "400-820-8820"}
+    record = order_record()
+    record["shop"] = {**record["shop"], **desk}
+
+    assert client.post(f"{API}/orders/import/", record, format="json").status_code == 201
+    shop = Shop.objects.get(code="S1")
+    assert (shop.return_address, shop.return_contact, shop.return_phone) == tuple(desk.values())
+
+    assert client.post(f"{API}/orders/import/", order_record("SO9002"), format="json").status_code == 201
+    shop.refresh_from_db()
+    assert shop.return_address == desk["return_address"]  # left out: kept
+
+    moved = order_record("SO9003")
+    moved["shop"] = {**moved["shop"], "return_address": "Returns, 7 New Road, Suzhou", "return_phone": None}
+    assert client.post(f"{API}/orders/import/", moved, format="json").status_code == 201
+    shop.refresh_from_db()
+    assert (shop.return_address, shop.return_contact, shop.return_phone) == (
+        "Returns, 7 New Road, Suzhou", "Ms Wang", "400-820-8820")
+
+
+@pytest.mark.parametrize(("desk", "field"), [
+    ({"return_address": 12}, "shop.return_address"),
+    ({"return_contact": "x" * 101}, "shop.return_contact"),
+    ({"return_phone": "400\x00"}, "shop.return_phone"),
+])
+def test_import_refuses_a_bad_return_desk_naming_the_field(service_user, desk, field):
+    record = order_record()
+    record["shop"] = {**record["shop"], **desk}
+
+    assert_error(client_for(service_user).post(f"{API}/orders/import/", record, format="json"), 400, "invalid",
+                 field=field)
+    assert not Order.objects.exists()

@@ -178,6 +178,38 @@ def test_approve_refused_changes_nothing(buyer, ops, body, code, field):
     assert list(ticket.events.values_list("transition", flat=True)) == ["submit"]
 
 
+def test_approving_a_return_with_no_address_anywhere_is_400_naming_return_address(buyer, ops):
+    """API.md: goods must come back, no address given and none on the shop: refused, naming the field; with
+    one given on approval it goes through."""
+    shop = ShopFactory(code="S-NODESK", return_address="", return_contact="", return_phone="")
+    ticket = pending(buyer, type="return_refund", shop=shop)
+    url = f"{API}/staff/tickets/{ticket.ticket_no}/approve/"
+
+    assert_error(ops.post(url, {}, format="json"), 400, "required", field="return_address")
+    assert_error(ops.post(url, {"return_address": "   "}, format="json"), 400, "invalid", field="return_address")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.approved_at, ticket.return_address) == ("pending_review", None, "")
+    assert list(ticket.events.values_list("transition", flat=True)) == ["submit"]
+
+    response = ops.post(url, {"return_address": "Returns, 9 Logistics Park, Suzhou", "return_contact": "Mr Li",
+                              "return_phone": "0512-1234"}, format="json")
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert (data["status"], data["return_address"], data["return_contact"], data["return_phone"]) == (
+        "awaiting_return", "Returns, 9 Logistics Park, Suzhou", "Mr Li", "0512-1234")
+
+
+def test_approving_a_refund_only_claim_needs_no_address(buyer, ops):
+    shop = ShopFactory(code="S-NODESK", return_address="", return_contact="", return_phone="")
+    ticket = pending(buyer, type="refund_only", shop=shop)
+
+    response = ops.post(f"{API}/staff/tickets/{ticket.ticket_no}/approve/", {}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "awaiting_refund"
+
+
 def test_approving_a_rejected_ticket_is_409(buyer, staff, ops):
     ticket = advance(pending(buyer), "rejected", staff=staff)
 

@@ -150,6 +150,41 @@ def test_an_edited_policy_moves_the_window(buyer):
                     lines=[(0, 1)], photos=1).status == S.PENDING_REVIEW
 
 
+def set_policy(key: str, value) -> None:
+    from policies.models import Policy
+
+    row = Policy.objects.get(key=key)
+    row.value = value
+    row.save()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "value", "line", "ticket_type", "reason_code", "after", "words"), [
+    ("fresh_claim_hours", 24, ("fresh", "5.00", 10, None), "refund_only", "quality_issue",
+     dt.timedelta(hours=25), "within 24 hours of delivery (until 2025-03-04 10:00)"),
+    ("fresh_claim_hours", 1, ("fresh", "5.00", 10, None), "refund_only", "quality_issue",
+     dt.timedelta(hours=2), "within 1 hour of delivery (until 2025-03-03 11:00)"),
+    ("fresh_claim_hours", "36.5", ("fresh", "5.00", 10, None), "refund_only", "quality_issue",
+     dt.timedelta(hours=37), "within 36.5 hours of delivery (until 2025-03-04 22:30)"),
+    ("no_reason_days", 3, ("general", "10.00", 2, None), "return_refund", "no_reason_7d",
+     dt.timedelta(days=4), "The 3-day no-reason return ended at 2025-03-06 10:00."),
+    ("quality_days", 30, ("general", "10.00", 2, None), "return_refund", "quality_issue",
+     dt.timedelta(days=31), "The 30-day after-sales window for these goods ended at 2025-04-02 10:00."),
+])
+def test_a_window_refusal_quotes_the_policy_as_it_now_stands(key, value, line, ticket_type, reason_code, after,
+                                                             words, buyer):
+    """An administrator changed the window: the refusal says the new length and when it ended, in local time
+    to the minute (delivered at T0, 10:00 in Shanghai), not the defaults of SPEC §6."""
+    set_policy(key, value)
+    order = delivered_order(line, buyer=buyer)
+
+    error = refused(OutsideWindow, "order_no", lambda: claim_at(
+        after, order, type=ticket_type, reason_code=reason_code, lines=[(0, 1)], photos=1))
+
+    assert words in error.detail
+    assert "48 hours" not in error.detail and "7-day" not in error.detail
+
+
 # ---------------------------------------------------------------------------------------------
 # fresh produce: quality only, no refusal after shipment, photos
 

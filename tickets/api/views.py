@@ -16,7 +16,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aftersales.api import InGroup, MoneyField, error_responses, validate
+from aftersales import clock
+from aftersales.api import CursorPagination, InGroup, MoneyField, error_responses, validate
 from aftersales.idempotency import idempotent
 from aftersales.roles import FINANCE, OPS, WAREHOUSE
 from tickets import selectors, services
@@ -209,21 +210,74 @@ class StaffTicketFilter(django_filters.FilterSet):
     ordered_to = UtcIsoDateTimeFilter(field_name="order__placed_at", lookup_expr="lt")
     approved = StrictBooleanFilter(field_name="approved_at", lookup_expr="isnull", exclude=True,
                                    label="approved by review")
+    # The admin queue's own filters, by the same names and through the same selectors.
+    attention = django_filters.MultipleChoiceFilter(
+        choices=[(name, name) for name in selectors.ATTENTION], method="needing_attention",
+        label="needs attention: overdue, sent_back (by finance), inspection_rejected, escalated, intercept_late, "
+              "no_note (since the last decision); repeat for all of them")
+    mine = django_filters.ChoiceFilter(choices=[(name, name) for name in selectors.WHOSE], method="whose",
+                                       label="assigned (to me), reviewed (by me), unassigned")
+    search = django_filters.CharFilter(method="searching", max_length=100,
+                                       label="part of a ticket no, order no, buyer account or tracking no, any case")
+    ordering = django_filters.ChoiceFilter(choices=[("due", "due"), ("-created_at", "-created_at")],
+                                           method="ordered", label="due: what is due first (the queue's order); "
+                                                                   "-created_at: newest first (the default)")
 
     class Meta:
         model = Ticket
         fields = []
+
+    def needing_attention(self, queryset, name, values):
+        now = clock.now()
+        for value in values:
+            queryset = selectors.with_attention(queryset, value, now=now)
+        return queryset
+
+    def whose(self, queryset, name, value):
+        return selectors.with_whose(queryset, value, user=self.request.user)
+
+    def searching(self, queryset, name, value):
+        return selectors.with_search(queryset, value)  # NUL is refused by the form field (400 naming it)
+
+    def ordered(self, queryset, name, value):
+        return selectors.with_due_position(queryset) if value == "due" else queryset
+
+
+class StaffTicketPagination(CursorPagination):
+    """Newest first, or with ``ordering=due`` the queue's order: due first, nothing due last (a cursor stands
+    on the due time, FAR_FUTURE for none; ties by position)."""
+
+    DUE = ("due_position", "id")
+
+    def get_ordering(self, request, queryset, view):
+        return self.DUE if request.query_params.get("ordering") == "due" else super().get_ordering(
+            request, queryset, view)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._due = request.query_params.get("ordering") == "due"
+        return super().paginate_queryset(queryset, request, view)
+
+    def _position(self, position: str) -> str:
+        if not self._due:
+            return super()._position(position)
+        value = Ticket._meta.get_field("next_deadline_at").to_python(position)
+        if value is None or "\x00" in position or value.tzinfo is None:
+            raise ValueError(position)
+        return str(value.astimezone(dt.UTC))
 
 
 class StaffTicketListView(generics.ListAPIView):
     permission_classes = [InGroup(OPS, FINANCE, WAREHOUSE)]
     serializer_class = StaffTicketRowOutput
     filterset_class = StaffTicketFilter
+    pagination_class = StaffTicketPagination
 
     def get_queryset(self):
         return selectors.list_tickets_for_staff()
 
     @extend_schema(operation_id="staff_list_tickets", tags=["staff"],
+                   description="All tickets, with the admin queue's filters: status, type, shop, date ranges, "
+                               "`attention`, `mine`, a partial `search` and `ordering=due` (the queue's order).",
                    responses={200: StaffTicketRowOutput(many=True), **error_responses(400, 403)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -22,6 +22,7 @@ from aftersales.management.base import RecordedCommand
 from demo import journeys
 from orders.models import Order, Shop
 from orders.services import import_order
+from policies import services as policies
 from reasons.models import Reason
 from tickets import rules, services
 from tickets.models import Ticket
@@ -218,7 +219,7 @@ class Command(RecordedCommand):
         out = self.stdout.write
         out("")
         out("Open http://127.0.0.1:8000/admin/  (API docs: http://127.0.0.1:8000/api/docs/)")
-        out("Language: the switcher at the top right of every admin page (English, 简体中文).")
+        out("Language: the switcher at the top left of every admin page, beside the site's name (English, 简体中文).")
         out(f"Staff logins (password for all: {PASSWORD}):")
         for username, group in STAFF:
             role = "superuser" if group is None else f"role {group}"
@@ -233,16 +234,36 @@ class Command(RecordedCommand):
             out(f"  {account:<10} Authorization: Token {secrets[account]}")
         self._print_try_it(secrets["alice"])
 
+    # The README's first walk: what each step needs, printed to copy.
+    WALK_ORDER = "CLAIM-HOME-ALICE"
+    WALK_TRACKING = "SF1000000001"
+    BASE = "http://127.0.0.1:8000"
+
     def _print_try_it(self, token: str) -> None:
-        """A claim a newcomer can paste: alice returns yesterday's teapot for no reason (7-day window)."""
-        order_no = "CLAIM-HOME-ALICE"
+        """The whole path of one claim, in the order it really goes: alice returns yesterday's teapot for no
+        reason (7-day window), ops approves, alice sends it back, the warehouse receives it, finance pays."""
+        order_no, base, tracking = self.WALK_ORDER, self.BASE, self.WALK_TRACKING
         body = json.dumps({"order_no": order_no, "type": "return_refund",
                            "reason_id": Reason.objects.get(code="no_reason_7d").pk, "description": "Too big for us.",
                            "lines": [{"order_line_id": f"{order_no}-1", "quantity": 1}]})
+        shipment = json.dumps({"courier": "SF Express", "tracking_no": tracking})
+        auth = f"-H 'Authorization: Token {token}'"
         out = self.stdout.write
         out("")
-        out("Try a claim as alice (what she may claim, then the claim; it appears at the top of the ops queue):")
-        out(f"  curl -H 'Authorization: Token {token}' http://127.0.0.1:8000/api/v1/orders/{order_no}/eligibility/")
-        out(f"  curl -H 'Authorization: Token {token}' -H 'Content-Type: application/json' "
-            f"-d '{body}' http://127.0.0.1:8000/api/v1/tickets/")
-        out("Then log in as ops, open the ticket at the top of the queue and decide.")
+        out(f"A first walk: alice returns the teapot of {order_no} (delivered yesterday, 7-day no-reason return).")
+        out("1. alice: what she may claim, then the claim (the new ticket's number is kept in $TICKET):")
+        out(f"  curl {auth} {base}/api/v1/orders/{order_no}/eligibility/")
+        out(f"  TICKET=$(curl {auth} -H 'Content-Type: application/json' -d '{body}' -s {base}/api/v1/tickets/"
+            " | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"ticket_no\"])'); echo $TICKET")
+        sla = f"{policies.current()['review_sla_hours'].normalize():f}"
+        out(f"2. ops ({base}/admin/): Tickets, search {order_no} (the queue lists what is due first; the new claim "
+            f"is due for review in {sla} hours), open it, Approve and confirm: it now waits for the goods, sent to "
+            "the shop's return address.")
+        out("3. alice sends the teapot back:")
+        out(f"  curl {auth} -H 'Content-Type: application/json' -d '{shipment}' "
+            f"{base}/api/v1/tickets/$TICKET/return-shipment/")
+        out(f"4. warehouse: Arrivals to receive, scan or type {tracking}: its receive form opens; record the teapot "
+            "received and passed: the ticket waits for its refund.")
+        out("5. finance: Refunds to approve, tick the ticket, Approve the refunds and confirm the amount: the "
+            "refund is paid and the ticket completed, as alice sees it:")
+        out(f"  curl {auth} {base}/api/v1/tickets/$TICKET/")
