@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rangefilter.filters import NumericRangeFilter
 
 from aftersales.admin import CappedCountPaginator, ReadOnlyAdmin, ReadOnlyInline, YesNoFilter
@@ -101,7 +102,8 @@ class RefundAdmin(BulkTicketActions, ReadOnlyAdmin):
     @admin.action(description=_("Send again now (same idempotency key)"), permissions=["finance"])
     def retry_selected(self, request, queryset):
         self._each(request, queryset, lambda pk: services.retry_refund(refund_id=pk, actor=request.user),
-                   ticket_no="ticket__ticket_no", done_message=_("%(n)d refund(s) sent again."))
+                   ticket_no="ticket__ticket_no", done_message=lambda n: ngettext(
+                       "%(n)d refund sent again.", "%(n)d refunds sent again.", n) % {"n": n})
 
     @admin.action(description=_("Record as paid by hand (outside the system)…"), permissions=["finance"])
     def mark_paid_manually(self, request, queryset):
@@ -114,7 +116,8 @@ class RefundAdmin(BulkTicketActions, ReadOnlyAdmin):
                 "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
         self._each(request, queryset, lambda pk: services.mark_refund_paid_manually(
             refund_id=pk, actor=request.user, **form.cleaned_data), ticket_no="ticket__ticket_no",
-            done_message=_("%(n)d refund(s) recorded as paid."))
+            done_message=lambda n: ngettext(
+                "%(n)d refund recorded as paid.", "%(n)d refunds recorded as paid.", n) % {"n": n})
         return None
 
 

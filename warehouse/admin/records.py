@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from aftersales.admin import ReadOnlyAdmin, ReadOnlyInline
 from warehouse import selectors
@@ -63,7 +64,7 @@ class InboundAdmin(RecordsAdmin):
         refused = sum(line.quantity for line in lines if not line.accepted)
         if not refused:
             return _("all accepted")
-        return _("%(n)d unit(s) refused") % {"n": refused}
+        return ngettext("%(n)d unit refused", "%(n)d units refused", refused) % {"n": refused}
 
 
 @admin.register(Outbound)
