@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from access import two_factor
+from access import languages, two_factor
 from aftersales.roles import is_staff_member
 
 
@@ -58,6 +58,15 @@ class BackOfficeSite(admin.AdminSite):
         user = request.user
         # A session that owes its two-factor code is sent back to the login page, which asks for it.
         return user.is_active and (user.is_staff or is_staff_member(user)) and two_factor.satisfied(request)
+
+    def login(self, request, extra_context=None):
+        """Django's admin login; once it succeeds, the account's language becomes the browser's (a choice made
+        on the login page itself is saved to the account instead: access.languages)."""
+        was_anonymous = not request.user.is_authenticated
+        response = super().login(request, extra_context)
+        if request.method == "POST" and was_anonymous and request.user.is_authenticated:
+            languages.apply_at_login(request, response)
+        return response
 
     def get_urls(self):
         return [path("two-factor/", self.admin_view(two_factor.setup_view), name="two_factor_setup"),
