@@ -25,6 +25,15 @@ User = get_user_model()
 class BackOfficeUserAdmin(UserAdmin):
     actions = ["unlock_logins"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "is_staff":
+            # Django's own words say the flag is needed to log in; here a role's group is enough (access.site).
+            formfield.help_text = _("Not needed to log in here: a user in a role's group (ops, finance, "
+                                    "warehouse) may log in without it. Without a role, it lets the user in to "
+                                    "what their own permissions allow.")
+        return formfield
+
     @admin.action(description=_("Unlock logins of the selected users"), permissions=["unlock"])
     def unlock_logins(self, request, queryset):
         users = list(queryset)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from access import home, two_factor
+from access import home, languages, two_factor
 from aftersales.roles import is_staff_member
 
 
@@ -62,6 +62,15 @@ class BackOfficeSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         """The home leads with the queues of the user's roles and their counts (access.home)."""
         return super().index(request, {"home_queues": home.queues_for(request), **(extra_context or {})})
+
+    def login(self, request, extra_context=None):
+        """Django's admin login; once it succeeds, the account's language becomes the browser's (a choice made
+        on the login page itself is saved to the account instead: access.languages)."""
+        was_anonymous = not request.user.is_authenticated
+        response = super().login(request, extra_context)
+        if request.method == "POST" and was_anonymous and request.user.is_authenticated:
+            languages.apply_at_login(request, response)
+        return response
 
     def get_urls(self):
         return [path("two-factor/", self.admin_view(two_factor.setup_view), name="two_factor_setup"),

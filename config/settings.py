@@ -23,6 +23,7 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else environ.Env.NOTSET)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "access.pages.csrf_failure"  # an expired form: the back office's refusal page, translated
 
 INSTALLED_APPS = [
     # Staff logins and API tokens: before the admin, so its login and base templates are the admin's.
@@ -182,6 +183,7 @@ REST_KNOX = {
 # ---- end of staff logins --------------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en"
+# The language is kept on the account too (access.languages): the switcher saves it, login applies it.
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")

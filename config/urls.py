@@ -7,6 +7,7 @@ from django.views import defaults
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from access import languages, pages
 from access.api import TokenView
 from aftersales import health, metrics
 from aftersales.api import error_body
@@ -31,6 +32,15 @@ def bad_request(request, exception=None):
     return defaults.bad_request(request, exception)
 
 
+def forbidden(request, exception=None):
+    """A page the user may not see: under /api/ the one error shape; elsewhere the back office's refusal page,
+    in its look and the reader's language (access.pages), never Django's bare "403 Forbidden"."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_allowed", "You do not have permission to perform this action."),
+                            status=403)
+    return pages.forbidden(request, exception)
+
+
 def server_error(request):
     """The last resort: under /api/ the one error shape with the request id to quote, never a traceback."""
     if request.path.startswith("/api/"):
@@ -41,6 +51,7 @@ def server_error(request):
 
 
 handler400 = bad_request
+handler403 = forbidden
 handler404 = not_found
 handler500 = server_error
 
@@ -76,7 +87,8 @@ api = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switcher
+    # set_language: the language switcher (header and login page); it also keeps the choice on the account.
+    path("i18n/setlang/", languages.set_language, name="set_language"),
     path("api/v1/", include(api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start script is a file of its own (?script): no inline script under the CSP.

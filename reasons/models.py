@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.history import tracked
@@ -72,7 +73,8 @@ class Reason(models.Model):
         ordering = ["display_order", "pk"]
 
     def __str__(self) -> str:
-        return self.name
+        # In the reader's language wherever the admin shows a reason (the ticket's basics, the filters).
+        return self.localized_name(get_language())
 
     def save(self, *args, **kwargs):
         # The database cannot check a JSON list portably: an unknown type is refused here, and the list is

@@ -151,7 +151,8 @@ class RefundAdmin(BulkTicketActions, ReadOnlyAdmin):
                 "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)})
         self._each(request, queryset, lambda pk: services.mark_refund_paid_manually(
             refund_id=pk, actor=request.user, **form.cleaned_data), ticket_no="ticket__ticket_no",
-            done_message=_("%(n)d refund(s) recorded as paid."))
+            done_message=lambda n: ngettext(
+                "%(n)d refund recorded as paid.", "%(n)d refunds recorded as paid.", n) % {"n": n})
         return None
 
 

@@ -8,17 +8,20 @@ The page is tickets', and other parts add to it through two doors, filled from t
 subclasses or re-registers TicketAdmin; the page reads the doors on every request, so the order the apps
 start in does not matter."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpResponseRedirect
 from django.template import Template
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -270,7 +273,7 @@ def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message
     form = action.form(request.POST, ticket=ticket)
     if not form.is_valid():
         return _refused(request, ticket, name, data, [(f, str(e)) for f, errs in form.errors.items() for e in errs],
-                        message_user, back)
+                        message_user, back, form=form)
     try:
         confirmation = None
         if action.confirm is not None and request.POST.get("confirmed") != "yes":
@@ -283,7 +286,8 @@ def act(request, ticket, actions: dict[str, PanelAction], *, admin_site, message
                 "changelist_url": with_changelist(filters, ticket._meta)})
         action.call(request, ticket, form.cleaned_data)
     except DomainError as exc:
-        return _refused(request, ticket, name, data, [(exc.field or "__all__", exc.detail)], message_user, back)
+        return _refused(request, ticket, name, data, [(exc.field or "__all__", exc.detail)], message_user, back,
+                        form=form)
     said = action.report(request, ticket) if action.report else None
     if not (action.finishes and filters and next_ticket is not None):
         for level, text in said or [(messages.SUCCESS, action.done)]:
@@ -309,10 +313,11 @@ def with_changelist(filters: str, opts=None) -> str:
     return f"{url}?{filters}" if filters else url
 
 
-def _refused(request, ticket, name, data, errors, message_user, back):
+def _refused(request, ticket, name, data, errors, message_user, back, *, form):
     for field_name, message in errors:
-        prefix = f"{_label(field_name)}: " if field_name and field_name != "__all__" else ""
-        message_user(request, f"{prefix}{message}", messages.ERROR)
+        label = field_label(form, field_name)
+        message_user(request, _("%(field)s: %(message)s") % {"field": label, "message": message} if label else message,
+                     messages.ERROR)
     request.session[_key(ticket)] = {"action": name, "data": data, "errors": errors}
     return back
 
@@ -321,9 +326,22 @@ def _key(ticket) -> str:
     return f"ticket-panel-{ticket.pk}"
 
 
-def _label(field_name: str) -> str:
-    """"fee_reason" → "Fee reason": staff read field names, not code."""
-    return field_name.replace("_", " ").capitalize()
+_HINT = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")  # "Fee reason (required when lowering the amount)"
+
+
+def field_label(form: forms.Form, field_name: str | None) -> str:
+    """The words a refusal is prefixed with, in the reader's language: the form field's label without its
+    hint in brackets ("Fee reason", never "fee_reason"); a field the form does not have, by the ticket's
+    name for it; a refusal of the whole form, or of a field known by neither, by its message alone (never
+    a code)."""
+    if not field_name or field_name == "__all__":
+        return ""
+    if field_name in form.fields:
+        return _HINT.sub("", str(form[field_name].label))
+    try:
+        return str(capfirst(Ticket._meta.get_field(field_name).verbose_name))
+    except FieldDoesNotExist:
+        return ""
 
 
 # ------------------------------------------------------------------------------- the page's own parts

@@ -22,6 +22,7 @@ from django.http import QueryDict
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rangefilter.filters import DateRangeFilter
 
 from access.home import QueueCounts
@@ -125,9 +126,15 @@ def _example_date() -> str:
     return timezone.localdate().strftime(formats.get_format("DATE_INPUT_FORMATS")[0])
 
 
-def each(modeladmin, request, queryset, action, *, ticket_no="ticket_no", done_message=None) -> None:
+def tickets_done(n: int) -> str:
+    return ngettext("%(n)d ticket done.", "%(n)d tickets done.", n) % {"n": n}
+
+
+def each(modeladmin, request, queryset, action, *, ticket_no="ticket_no",
+         done_message: Callable[[int], str] = tickets_done) -> None:
     """``action(pk)`` for each selected row; a refusal is named by its ticket no (``ticket_no``: where
-    the row keeps it), the rest go on; then how many were done."""
+    the row keeps it), the rest go on; then how many were done, in ``done_message(count)``'s words (an
+    ``ngettext``: "1 ticket done.", "4 tickets done.")."""
     done = 0
     for pk, number in queryset.values_list("pk", ticket_no):
         try:
@@ -136,13 +143,13 @@ def each(modeladmin, request, queryset, action, *, ticket_no="ticket_no", done_m
         except DomainError as exc:
             modeladmin.message_user(request, f"{number}: {exc.detail}", messages.WARNING)
     if done:
-        modeladmin.message_user(request, (done_message or _("%(n)d ticket(s) done.")) % {"n": done}, messages.SUCCESS)
+        modeladmin.message_user(request, done_message(done), messages.SUCCESS)
 
 
 class BulkTicketActions:
     """Bulk actions over tickets on a list: each ticket through its service, refusals named."""
 
-    def _each(self, request, queryset, action, *, ticket_no="ticket_no", done_message=None) -> None:
+    def _each(self, request, queryset, action, *, ticket_no="ticket_no", done_message=tickets_done) -> None:
         each(self, request, queryset, action, ticket_no=ticket_no, done_message=done_message)
 
 

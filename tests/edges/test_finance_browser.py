@@ -42,14 +42,14 @@ def test_a_new_finance_user_works_the_refund_queue(browser, live_server, staff, 
     choose(page, kettle, "finance_send_back_selected")
     page.fill("#id_reason", "The fee is not explained.")
     page.press("#id_reason", "Enter")  # the send-back form's own submit: nothing is paid
-    expect(page.locator(".messagelist")).to_contain_text("1 ticket(s) done.")
+    expect(page.locator(".messagelist")).to_contain_text("1 ticket done.")
     kettle.refresh_from_db()
     assert (kettle.status, kettle.finance_rejection_reason) == (Ticket.Status.PENDING_REVIEW,
                                                                 "The fee is not explained.")
     assert not kettle.refunds.exists()
 
     choose(page, blender, "finance_approve_selected")
-    expect(page.locator("#confirm-action")).to_contain_text("1 ticket(s), 114.00 in all.")
+    expect(page.locator("#confirm-action")).to_contain_text("1 ticket, 114.00 in all.")
     shot(page, "finance-queue-confirmation")
     blender.refresh_from_db()
     assert blender.status == Ticket.Status.AWAITING_REFUND and not blender.refunds.exists()

@@ -94,7 +94,7 @@ def test_approving_a_selection_shows_the_count_and_the_total_and_pays_only_once_
     asked = finance.post(QUEUE, selection)
 
     assert asked.status_code == 200
-    assert "Yes, 2 ticket(s), 25.50" in asked.content.decode()
+    assert "Yes, 2 tickets, 25.50" in asked.content.decode()
     assert not Refund.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):  # the refunds run after commit
@@ -205,5 +205,5 @@ def test_the_ticket_page_refuses_it_in_words_and_the_queue_names_the_ticket(buye
 
     assert "another finance user approves its refund" in page
     assert "another finance user approves its refund" in asked.content.decode()
-    assert "Yes, 0 ticket(s), 0.00" in asked.content.decode()
+    assert "Yes, 0 tickets, 0.00" in asked.content.decode()
     assert not Refund.objects.exists()

@@ -133,7 +133,7 @@ def test_finance_pays_only_after_the_confirmation_and_a_send_back_needs_its_reas
     finance = client_of(staff["finance"])
 
     assert act(finance, ticket, action="finance_reject", reason="  ").status_code == 302
-    assert "Reason: This field is required." in page(finance, ticket)
+    assert "Why it goes back to ops: This field is required." in page(finance, ticket)  # the label, not "reason"
     ticket.refresh_from_db()
     assert ticket.status == S.AWAITING_REFUND
     asked = act(finance, ticket, action="finance_approve")
@@ -198,7 +198,7 @@ def test_a_bulk_approval_shows_the_count_and_the_total_and_asks_once(staff, buye
     asked = ops.post(reverse("admin:tickets_ticket_changelist"), {**chosen, "index": "0"})
 
     assert asked.status_code == 200
-    assert "2 ticket(s), 42.50 in all." in asked.content.decode()
+    assert "2 tickets, 42.50 in all." in asked.content.decode()
     assert Ticket.objects.filter(status=S.PENDING_REVIEW, pk__in=[first.pk, second.pk]).count() == 2
 
     ops.post(reverse("admin:tickets_ticket_changelist"), {**chosen, "confirmed": "yes"})

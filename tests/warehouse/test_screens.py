@@ -213,7 +213,7 @@ def test_registers_record_what_it_cost_and_export_a_month_as_csv(buyer, staff):
     page = clerk.get(reverse("admin:warehouse_lostparcel_changelist"), {"month": "2026-01"}).content.decode()
     export = clerk.get(reverse("admin:warehouse_lostparcel_export"), {"month": "2026-01"})
 
-    assert "1 entries, costing 12.50 in all." in page
+    assert "1 entry, costing 12.50 in all." in page
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["occurred on", "order no"]
     assert [(row[0], row[5], row[7]) for row in rows[1:]] == [("2026-01-05", "SF1", "12.50")]
