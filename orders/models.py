@@ -32,6 +32,9 @@ class Buyer(models.Model):
                                 related_name="buyer")
     level = models.PositiveSmallIntegerField(_("level"), default=0)
     address = models.CharField(_("address"), max_length=500, blank=True)
+    # Who the parcel is for, as the shop's order says (the warehouse's ship form shows them).
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("buyer")

@@ -109,7 +109,9 @@ def parse_order(data) -> dict:
                  **_return_desk(shop)},
         "buyer": {"account": _str(buyer, "account", "buyer.account", limit=150),
                   "level": _int(buyer, "level", "buyer.level", minimum=0, maximum=100, required=False),
-                  "address": _str(buyer, "address", "buyer.address", limit=500, required=False, blank=True)},
+                  "address": _str(buyer, "address", "buyer.address", limit=500, required=False, blank=True),
+                  "name": _str(buyer, "name", "buyer.name", limit=100, required=False, blank=True),
+                  "phone": _str(buyer, "phone", "buyer.phone", limit=40, required=False, blank=True)},
         "status": _choice(data, "status", "status", Order.Status.values),
         "placed_at": _time(data, "placed_at", "placed_at", required=True),
         "paid_at": _time(data, "paid_at", "paid_at"),
@@ -263,6 +265,9 @@ def import_orders(batch: Iterable[tuple[int, object]]) -> BatchImport:
     return result
 
 
+BUYER_FIELDS = ("level", "address", "name", "phone")  # what each import says of the buyer, in full
+
+
 def _upsert_buyer(data: dict) -> Buyer:
     """The order's buyer, made on first sight. A staff member's account is never a buyer's: whoever works
     claims (any role, or an administrator) does not also file them (claimant, reviewer and payer are never
@@ -279,10 +284,12 @@ def _upsert_buyer(data: dict) -> Buyer:
             user.save()
         elif _works_here(user):
             raise FieldInvalid(_("This account name belongs to a staff user."), field="buyer.account")
-        return Buyer.objects.create(account=data["account"], user=user, level=data["level"], address=data["address"])
-    if (buyer.level, buyer.address) != (data["level"], data["address"]):
-        buyer.level, buyer.address = data["level"], data["address"]
-        buyer.save(update_fields=["level", "address"])
+        return Buyer.objects.create(account=data["account"], user=user, **{f: data[f] for f in BUYER_FIELDS})
+    changed = [f for f in BUYER_FIELDS if getattr(buyer, f) != data[f]]
+    for f in changed:
+        setattr(buyer, f, data[f])
+    if changed:
+        buyer.save(update_fields=changed)
     return buyer
 
 

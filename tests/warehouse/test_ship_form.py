@@ -32,8 +32,32 @@ def test_the_ship_form_shows_the_buyer_s_address_the_stock_on_hand_and_the_couri
 
     ship_to = html[html.index('id="ship-to"'):html.index('id="ship-form"')]
     assert buyer.account in ship_to and "8 Garden Lane" in ship_to
+    assert "phone" not in ship_to  # the order named no phone: none is shown
     assert '<td class="num on-hand">5</td>' in html  # 2 back from this exchange, 3 from the other return
     assert "顺丰速运 SF Express" in html and "中通快递 ZTO Express" in html and 'value="other"' in html
+
+
+def test_the_ship_form_shows_the_buyer_s_name_and_phone_from_the_order_import(buyer, staff):
+    from orders.services import import_order
+
+    ticket, request, url = to_ship(buyer, staff)
+    order = ticket.order
+    import_order({"order_no": order.order_no, "shop": {"code": order.shop.code, "name": order.shop.name},
+                  "buyer": {"account": buyer.account, "level": 1, "address": "8 Garden Lane",
+                            "name": "Alice Chen", "phone": "+86 138 0000 0000"},
+                  "status": order.status, **{field: getattr(order, field) and getattr(order, field).isoformat()
+                                             for field in ("placed_at", "paid_at", "shipped_at", "delivered_at")},
+                  "lines": [{"line_id": line.line_id, "sku": line.sku, "product_name": line.product_name,
+                             "category": line.category, "unit_price": str(line.unit_price), "quantity": line.quantity,
+                             "paid_amount": str(line.paid_amount)} for line in order.lines.all()],
+                  "amount_paid": str(order.amount_paid)})
+    buyer.refresh_from_db()
+    assert (buyer.name, buyer.phone) == ("Alice Chen", "+86 138 0000 0000")
+
+    html = client_of(staff["warehouse"]).get(url).content.decode()
+
+    ship_to = html[html.index('id="ship-to"'):html.index('id="ship-form"')]
+    assert "Alice Chen (" in ship_to and "+86 138 0000 0000" in ship_to and "8 Garden Lane" in ship_to
 
 
 def test_a_courier_taken_off_the_list_is_no_longer_offered_nor_accepted(buyer, staff):

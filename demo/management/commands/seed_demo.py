@@ -32,6 +32,8 @@ PASSWORD = "demo-pass-2026"
 STAFF = [("admin", None), ("ops", "ops"), ("finance", "finance"), ("warehouse", "warehouse"), ("service", "service")]
 BUYERS = [("alice", 3, "Room 1201, 88 Century Avenue, Pudong, Shanghai"),
           ("bob", 1, "12 Garden Road, Hangzhou")]
+BUYER_CONTACTS = {"alice": {"name": "Alice Wang 王丽", "phone": "138 0013 8000"},
+                  "bob": {"name": "Bob Li 李博", "phone": "139 0571 0000"}}  # on the warehouse's ship form
 SHOPS = {"FRESH": ("Fresh Farm", "Returns, Fresh Farm depot, 5 Cold Chain Road, Shanghai"),
          "HOME": ("Home Goods", "Returns desk, Home Goods warehouse, 9 Logistics Park, Suzhou")}
 S, T = Ticket.Status, Ticket.Type
@@ -118,7 +120,7 @@ class Command(RecordedCommand):
         data = {
             "order_no": order_no, "shop": {"code": shop, "name": SHOPS[shop][0]},
             "buyer": {"account": account, "level": level, "address": address or dict(
-                (a, ad) for a, _, ad in BUYERS).get(account, "")},
+                (a, ad) for a, _, ad in BUYERS).get(account, ""), **BUYER_CONTACTS.get(account, {})},
             "status": status, "placed_at": placed.isoformat(), "paid_at": placed.isoformat(),
             "shipped_at": (placed + timedelta(days=1)).isoformat() if status != "unshipped" else None,
             "delivered_at": (now - timedelta(days=days_ago)).isoformat() if status == "delivered" else None,
