@@ -1,6 +1,7 @@
 """Ticket facts in words, for the screens: the timeline as sentences, what changed as "old → new", times
 and due times as the lists show them (other parts' lists use these too)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,6 +65,15 @@ def timeline_row(event: TimelineEvent) -> TimelineRow:
                        internal=not event.buyer_visible)
 
 
+# How a timeline change written by another part reads (field -> words for a stored value), registered from
+# that part's AppConfig.ready; e.g. refunds: a payment by hand's reference, stored in English.
+CHANGE_WORDS: dict[str, Callable[[str], str]] = {}
+
+
+def register_change_words(key: str, words: Callable[[str], str]) -> None:
+    CHANGE_WORDS[key] = words
+
+
 def _change(key: str, value) -> str:
     if key == "lines":  # [[order line, units, amount], ...]
         return "; ".join(f"{line} × {units} = {amount}" for line, units, amount in value)
@@ -79,6 +89,8 @@ def _change(key: str, value) -> str:
             return "; ".join(_inspected_line(*row) for row in new)
         if key == "photos":
             return ngettext("%(n)d photo", "%(n)d photos", len(new)) % {"n": len(new)}
+        if key in CHANGE_WORDS:
+            old, new = (CHANGE_WORDS[key](v) if isinstance(v, str) else v for v in (old, new))
         return str(new) if old in (None, "") else f"{old} → {new}"
     return str(value)
 

@@ -10,6 +10,7 @@ from django.contrib.admin import helpers
 from django.db import IntegrityError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from aftersales.errors import InvalidTransition
 from refunds import services
@@ -17,6 +18,7 @@ from refunds.models import Refund, reference_in_words
 from refunds.screens import outcome_messages
 from tests.factories import UserFactory
 from tickets.models import Ticket
+from tickets.presenters import timeline_row
 
 pytestmark = pytest.mark.django_db
 QUEUE = reverse("admin:refunds_refundqueueticket_changelist")
@@ -142,6 +144,11 @@ def test_a_refused_refund_paid_by_hand_settles_the_earlier_refusals(awaiting_ref
     first.refresh_from_db()
     assert first.superseded_by_id == second.pk
     assert reference_in_words(Refund.objects.get(pk=second.pk).gateway_reference) == "manual: BT-1"
+    # The ticket's timeline (tickets' presenter) reads the reference in the reader's words too.
+    paid = ticket.events.get(transition="refund_succeeded")
+    with translation.override("zh-hans"):
+        shown = dict(timeline_row(paid).changes)
+    assert "手动: BT-1" in shown.values() and not any("manual" in value for value in shown.values())
 
 
 def test_send_again_says_what_to_do_instead_for_a_refused_refund(awaiting_refund, staff, gateway,
