@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tickets",
     "refunds",
     "warehouse",
+    "events",
     "demo",
 ]
 
@@ -252,6 +253,17 @@ REFUND_GATEWAY = env("REFUND_GATEWAY", default="refunds.sandbox.InProcessGateway
 REFUND_GATEWAY_URL = env("REFUND_GATEWAY_URL", default="http://127.0.0.1:8765")
 REFUND_GATEWAY_TIMEOUT = env.float("REFUND_GATEWAY_TIMEOUT", default=10.0)
 REFUND_TASK_TIME_LIMIT = env.int("REFUND_TASK_TIME_LIMIT", default=60)
+
+# Events for the shop's systems (docs/webhooks.md): who sends the webhooks (``celery``: a worker; ``thread``: a
+# thread of this process, the demo without Redis; ``off``: nobody, the tests that send themselves); every POST's
+# limits; https only and public addresses only in production (a local setup may allow http and private or
+# loopback addresses); how long a rotated secret still signs beside the new one.
+WEBHOOK_DELIVERY = env("WEBHOOK_DELIVERY", default="celery" if REDIS_URL else "thread")
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_RESPONSE_EXCERPT = env.int("WEBHOOK_RESPONSE_EXCERPT", default=1000)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

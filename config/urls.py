@@ -11,6 +11,7 @@ from access import languages, pages
 from access.api import TokenView
 from aftersales import health, metrics
 from aftersales.api import error_body
+from events import api as events
 from orders import api as orders
 from refunds import api as refunds
 from tickets.api import claim_form
@@ -82,6 +83,8 @@ api = [
     path("finance/tickets/<str:ticket_no>/reject/", refunds.FinanceRejectView.as_view(), name="finance-reject"),
     path("warehouse/inbound/", warehouse.InboundView.as_view(), name="warehouse-inbound"),
     path("warehouse/outbound/", warehouse.OutboundView.as_view(), name="warehouse-outbound"),
+    path("events/", events.EventFeedView.as_view(), name="events"),
+    path("meta/states/", events.StateGraphView.as_view(), name="meta-states"),
     path("ping/", tickets.PingView.as_view(), name="ping"),
 ]
 

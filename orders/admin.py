@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.admin import ReadOnlyAdmin, ReadOnlyInline
 from orders import pages
-from orders.models import Buyer, Order, OrderLine, Shop
+from orders.models import Buyer, Order, OrderLine, Shop, ShopAccount
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -41,8 +41,17 @@ class BuyerAdmin(ReadOnlyAdmin):
     search_fields = ["=account"]
 
 
+class ShopAccountInline(admin.TabularInline):
+    """The service accounts that speak for this shop (the events feed shows them its events only)."""
+
+    model = ShopAccount
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
+    inlines = [ShopAccountInline]
     list_display = ["code", "name", "return_contact", "return_phone", "return_address"]
     fields = ["code", "name", "return_contact", "return_phone", "return_address"]
     readonly_fields = ["code", "name"]

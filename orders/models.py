@@ -25,6 +25,22 @@ class Shop(models.Model):
         return self.name
 
 
+class ShopAccount(models.Model):
+    """A service account that speaks for one shop: the events feed shows it that shop's events only. A
+    service account tied to no shop is the platform's own integration and sees every shop."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("service account"),
+                                on_delete=models.CASCADE, related_name="shop_account")
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="accounts")
+
+    class Meta:
+        verbose_name = _("shop's service account")
+        verbose_name_plural = _("shop's service accounts")
+
+    def __str__(self):
+        return f"{self.user} → {self.shop}"
+
+
 @tracked("BuyerHistory")
 class Buyer(models.Model):
     account = models.CharField(_("account"), max_length=150, unique=True)

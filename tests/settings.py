@@ -29,3 +29,6 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # The suite's flush may TRUNCATE the history tables (tests/pg_backend); nothing else differs.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"]["ENGINE"] = "tests.pg_backend"  # noqa: F405
+
+# Webhooks are sent only where a test sends them itself (or starts a worker that does).
+WEBHOOK_DELIVERY = "off"

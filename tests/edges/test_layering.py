@@ -73,6 +73,12 @@ WRONG_ARROWS = [
                  "demo is not allowed to import config", id="config-above-demo"),
     pytest.param("bench/seed.py", "import tests.factories  # borrowing the tests' data",
                  "bench.seed -> tests.factories", id="bench-imports-no-tests"),
+    pytest.param("events/outbox.py", "import refunds.models  # events reading the money's tables",
+                 "events is not allowed to import refunds", id="events-beside-refunds"),
+    pytest.param("warehouse/services.py", "import events.outbox  # goods writing events themselves",
+                 "warehouse is not allowed to import events", id="warehouse-beside-events"),
+    pytest.param("tickets/services/review.py", "import events.models  # claims knowing their listeners",
+                 "tickets is not allowed to import events", id="tickets-below-events"),
 ]
 
 

@@ -1,0 +1,170 @@
+"""One POST to a receiver, safely: the address checked when it is sent, not only when it was registered.
+
+- The host is resolved now and every address it resolves to must be public (no private, loopback,
+  link-local, multicast, reserved or unspecified address) unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on (a
+  local setup). The connection goes to the address that was checked, never to a second lookup (a DNS answer
+  that changes between check and connect cannot send us inside); TLS still verifies the host's name.
+- 5 s to connect and 5 s in all for the answer (WEBHOOK_TIMEOUT_SECONDS); redirects are never followed (a
+  3xx is a failure); at most WEBHOOK_RESPONSE_EXCERPT bytes of the body are read.
+- A connection is reused for the next POST to the same endpoint while the receiver keeps it open.
+"""
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+USER_AGENT = "aftersales-webhooks/1"
+
+
+class AddressRefused(Exception):
+    """The URL may not be called: a scheme, host or address the settings refuse."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None  # None: no HTTP answer at all (see error)
+    latency_ms: int
+    error: str
+    excerpt: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def check_url(url: str, *, resolve: bool = True) -> None:
+    """Raise AddressRefused if ``url`` may not receive events under the settings (https in production;
+    public addresses only unless allowed). Resolving is what delivery does; registration does it too."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise AddressRefused("Not an http(s) URL.")
+    if parts.scheme != "https" and settings.WEBHOOK_REQUIRE_HTTPS:
+        raise AddressRefused("Only https URLs may receive events.")
+    if parts.username or parts.password:
+        raise AddressRefused("No user or password in the URL: the signature is how a receiver knows us.")
+    if resolve:
+        addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+
+def addresses(host: str, port: int) -> list[str]:
+    """The host's addresses, each allowed, or AddressRefused naming the first that is not."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise AddressRefused(f"The host {host} does not resolve ({exc}).") from None
+    ips = list(dict.fromkeys(info[4][0] for info in found))
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        for ip in ips:
+            if not ipaddress.ip_address(ip.split("%")[0]).is_global:
+                raise AddressRefused(f"The host {host} resolves to {ip}, a private or local address.")
+    if not ips:
+        raise AddressRefused(f"The host {host} does not resolve.")
+    return ips
+
+
+class _Pinned:
+    """Connect to the address already checked; speak TLS to the host's name."""
+
+    def __init__(self, *args, ip: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._ip = ip
+
+    def connect(self):
+        sock = socket.create_connection((self._ip, self.port), self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if isinstance(self, http.client.HTTPSConnection):
+            sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = sock
+
+
+class _PinnedHTTP(_Pinned, http.client.HTTPConnection):
+    pass
+
+
+class _PinnedHTTPS(_Pinned, http.client.HTTPSConnection):
+    pass
+
+
+class Sender:
+    """POSTs to one URL; keeps the connection between POSTs. Use as a context manager."""
+
+    def __init__(self, url: str):
+        self.url = url
+        parts = urlsplit(url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or ""
+        self._port = parts.port or (443 if self._https else 80)
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._conn: http.client.HTTPConnection | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            check_url(self.url, resolve=False)
+            ip = addresses(self._host, self._port)[0]
+            timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+            if self._https:
+                self._conn = _PinnedHTTPS(self._host, self._port, timeout=timeout, ip=ip,
+                                          context=ssl.create_default_context())
+            else:
+                self._conn = _PinnedHTTP(self._host, self._port, timeout=timeout, ip=ip)
+        return self._conn
+
+    def post(self, body: bytes, headers: dict[str, str]) -> Answer:
+        started = time.monotonic()
+        try:
+            conn = self._connection()
+        except AddressRefused as exc:
+            return Answer(None, 0, str(exc), "")
+        deadline = started + settings.WEBHOOK_TIMEOUT_SECONDS
+        try:
+            conn.request("POST", self._path, body=body, headers={
+                **headers, "content-type": "application/json", "user-agent": USER_AGENT})
+            response = conn.getresponse()
+            if conn.sock is not None:
+                conn.sock.settimeout(max(0.05, deadline - time.monotonic()))
+            excerpt = response.read(settings.WEBHOOK_RESPONSE_EXCERPT)
+            if not response.isclosed():  # more than we read: the connection cannot carry the next POST
+                self.close()
+            status = response.status
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            return Answer(None, _ms(started), _error(exc), "")
+        if response.will_close:
+            self.close()
+        latency = _ms(started)
+        if latency > settings.WEBHOOK_TIMEOUT_SECONDS * 1000:
+            return Answer(None, latency, "Timed out: the answer took longer than the limit.", "")
+        error = "" if 200 <= status < 300 else (
+            f"HTTP {status}: redirects are not followed" if 300 <= status < 400 else f"HTTP {status}")
+        return Answer(status, latency, error, excerpt.decode("utf-8", "replace"))
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _error(exc: Exception) -> str:
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "Timed out."
+    if isinstance(exc, ConnectionRefusedError):
+        return "Connection refused."
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error: {exc.reason or exc}"[:300]
+    return f"{type(exc).__name__}: {exc}"[:300]
