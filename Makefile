@@ -35,7 +35,7 @@ chromium:
 demo: install
 	DEBUG=1 $(VENV)/bin/python manage.py migrate --noinput
 	DEBUG=1 $(VENV)/bin/python manage.py seed_demo
-	DEBUG=1 $(VENV)/bin/python manage.py runserver 127.0.0.1:8000 --noreload
+	DEBUG=1 WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1 $(VENV)/bin/python manage.py runserver 127.0.0.1:8000 --noreload
 
 test: install chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) SECRET_KEY=test-only-secret $(VENV)/bin/pytest $(PYTEST_ARGS)
