@@ -116,6 +116,14 @@ def test_the_printed_walk_takes_alices_return_to_a_completed_refund(django_captu
     done = run_curl(detail_cmd, ticket_no).json()
     assert (done["status"], done["refund_status"], done["refund_amount"]) == ("completed", "succeeded", "129.00")
 
+    # 6. the service account's printed command reads this claim's whole story from the events feed, in order.
+    [events_cmd] = [line.strip() for line in step(walk, 6)[1:]]
+    feed = run_curl(events_cmd, ticket_no)
+    assert feed.status_code == 200, feed.content
+    assert [e["type"] for e in feed.json()["results"] if e["ticket_no"] == ticket_no] == [
+        "ticket.submitted", "ticket.approved", "shipment.return_sent", "shipment.inbound", "ticket.awaiting_refund",
+        "refund.approved", "refund.succeeded", "ticket.completed"]
+
 
 def test_what_seed_demo_says_is_true():
     """It no longer says the new claim is at the top of the queue (the queue is in due order: older claims

@@ -234,14 +234,19 @@ class Command(RecordedCommand):
             tokens.revoke_tokens(buyer.user.pk)
             secrets[account] = tokens.issue_token(buyer.user)[1]
             out(f"  {account:<10} Authorization: Token {secrets[account]}")
-        self._print_try_it(secrets["alice"])
+        service = get_user_model().objects.get(username="service")
+        tokens.revoke_tokens(service.pk)
+        secrets["service"] = tokens.issue_token(service)[1]
+        out("The shop's systems (service account: order import, the events feed):")
+        out(f"  {'service':<10} Authorization: Token {secrets['service']}")
+        self._print_try_it(secrets["alice"], secrets["service"])
 
     # The README's first walk: what each step needs, printed to copy.
     WALK_ORDER = "CLAIM-HOME-ALICE"
     WALK_TRACKING = "SF1000000001"
     BASE = "http://127.0.0.1:8000"
 
-    def _print_try_it(self, token: str) -> None:
+    def _print_try_it(self, token: str, service_token: str) -> None:
         """The whole path of one claim, in the order it really goes: alice returns yesterday's teapot for no
         reason (7-day window), ops approves, alice sends it back, the warehouse receives it, finance pays."""
         order_no, base, tracking = self.WALK_ORDER, self.BASE, self.WALK_TRACKING
@@ -269,3 +274,8 @@ class Command(RecordedCommand):
         out("5. finance: Refunds to approve, tick the ticket, Approve the refunds and confirm the amount: the "
             "refund is paid and the ticket completed, as alice sees it:")
         out(f"  curl {auth} {base}/api/v1/tickets/$TICKET/")
+        out("6. the shop's systems saw every step as an event (webhooks to the endpoints an administrator adds under "
+            "Events and webhooks; the catch-up feed, oldest first, for the service account):")
+        out(f"  curl -s -H 'Authorization: Token {service_token}' '{base}/api/v1/events/?after=0&page_size=1000'"
+            " | python3 -c 'import json, sys; [print(e[\"position\"], e[\"type\"]) for e in json.load(sys.stdin)"
+            "[\"results\"] if e[\"ticket_no\"] == sys.argv[1]]' $TICKET")
