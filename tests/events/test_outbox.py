@@ -72,3 +72,23 @@ def test_sequencing_numbers_in_order_and_the_feed_reads_after_a_position(buyer, 
     assert [e["ticket_no"] for e in body["results"]] == [second.ticket_no]
     assert body["results"][0]["type"] == "ticket.submitted"
     assert first.ticket_no != second.ticket_no
+
+
+@pytest.mark.django_db
+def test_the_database_keeps_an_event_as_written_and_its_position_once_given(buyer):
+    from django.db import InternalError, ProgrammingError
+
+    ticket = submit(make_order(buyer=buyer))
+    event = Event.objects.get(ticket=ticket)
+
+    for change in ({"data": {"ticket": "rewritten"}}, {"type": "ticket.approved"}):
+        with pytest.raises((InternalError, ProgrammingError)), transaction.atomic():
+            Event.objects.filter(pk=event.pk).update(**change)
+    sequence()
+    with pytest.raises((InternalError, ProgrammingError)), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(position=999)
+    with pytest.raises((InternalError, ProgrammingError)), transaction.atomic():
+        Event.objects.filter(pk=event.pk).delete()
+
+    event.refresh_from_db()
+    assert event.type == "ticket.submitted" and event.position is not None
