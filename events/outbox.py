@@ -25,13 +25,14 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch
 from rest_framework import serializers
 
 from aftersales import clock
 from events import catalogue
 from events.models import Delivery, Endpoint, Event
 from events.shapes import BuyerTicket
-from tickets.models import Ticket, TimelineEvent
+from tickets.models import Ticket, TicketLine, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,11 @@ def record_timeline_event(row: TimelineEvent) -> list[Event]:
 
 
 def _buyer_view(ticket_id: int) -> Ticket:
+    """The ticket with what the buyer's view of it reads: five reads (the ticket with its order and reason; its
+    lines with their order lines; its refunds; its shipments each way)."""
     return (Ticket.objects.select_related("order", "reason")
-            .prefetch_related("lines__order_line", "refunds", "return_shipments", "outbounds")
+            .prefetch_related(Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")),
+                              "refunds", "return_shipments", "outbounds")
             .get(pk=ticket_id))
 
 
