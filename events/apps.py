@@ -8,6 +8,8 @@ class EventsConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
+        from aftersales import metrics
+        from events.metrics import WebhookFigures
         from events.outbox import record_timeline_event
         from tickets.models import EventKind
         from tickets.services import subscribe
@@ -15,3 +17,4 @@ class EventsConfig(AppConfig):
         # Every kind: the catalogue decides which rows write events (notes and the like write none).
         for kind in EventKind:
             subscribe(kind, record_timeline_event)
+        metrics.register(WebhookFigures())

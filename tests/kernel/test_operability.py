@@ -277,9 +277,9 @@ def sample(text: str, name: str, **labels) -> float | None:
 @pytest.fixture
 def metrics_on(settings):
     settings.METRICS_TOKEN = TOKEN
-    cache.delete_many(["metrics:tickets", "metrics:refunds"])
+    cache.delete_many(["metrics:tickets", "metrics:refunds", "metrics:webhooks"])
     yield
-    cache.delete_many(["metrics:tickets", "metrics:refunds"])
+    cache.delete_many(["metrics:tickets", "metrics:refunds", "metrics:webhooks"])
 
 
 def test_metrics_answer_404_without_a_token_set_and_to_a_missing_or_wrong_token(settings):
@@ -342,6 +342,28 @@ def test_refunds_by_status_match_the_database(metrics_on, buyer, staff):
 
     assert sample(text, "aftersales_refunds", status="succeeded") == 1 == Refund.objects.count()
     assert sample(text, "aftersales_refunds", status="pending") == 0
+
+
+def test_webhook_figures_match_the_database(metrics_on, buyer, staff):
+    from events.models import Delivery
+    from events.outbox import sequence
+    from events.services import register_endpoint
+
+    shop = pending(buyer).shop  # one event, not yet sequenced (no commit ran its hook)
+    text = scrape()
+    assert sample(text, "aftersales_webhooks_unsequenced") == 1
+    assert sample(text, "aftersales_webhooks_pending") == 0
+
+    cache.delete("metrics:webhooks")
+    register_endpoint(shop=shop, url="https://93.184.215.14/hooks")  # a public address; nothing is sent here
+    sequence()
+    Delivery.objects.update(created_at=clock.now() - dt.timedelta(minutes=10))
+    text = scrape()
+
+    assert sample(text, "aftersales_webhooks_unsequenced") == 0
+    assert sample(text, "aftersales_webhooks_pending") == 1
+    assert 590 <= sample(text, "aftersales_webhooks_oldest_pending_seconds") <= 700
+    assert sample(text, "aftersales_webhooks_disabled") == 0
 
 
 def test_database_figures_are_read_once_per_cache_period(metrics_on, buyer, django_assert_num_queries):
