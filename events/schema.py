@@ -47,7 +47,8 @@ def envelope(event_type: str) -> type[serializers.Serializer]:
                    "ticket_no": serializers.CharField(allow_blank=True, help_text="always empty")}
     return type(component_name(event_type), (EventOutput,), {
         "__module__": __name__,
-        "__doc__": f"The `{event_type}` event, as the webhook's body and the feed carry it.",
+        "__doc__": f"`{event_type}`: {_summary(event_type)}. The body of its webhook (x-webhooks: POSTed, signed "
+                   f"as Standard Webhooks, see docs/webhooks.md) and an entry of GET /api/v1/events/.",
         **fields,
     })
 
