@@ -54,10 +54,10 @@ def validator_for(served: dict, event_type: str) -> jsonschema.Draft202012Valida
 
 
 def test_the_schema_lists_every_event_type_as_a_webhook_with_its_data_and_the_signature_headers(served):
-    webhooks = served["x-webhooks"]
+    # OpenAPI 3.0 has no webhooks: they are filed as x-webhooks (events.schema); 3.1 would name them so.
+    webhooks = served["webhooks" if served["openapi"].startswith("3.1") else "x-webhooks"]
     schemas = served["components"]["schemas"]
 
-    assert served["openapi"] == "3.0.3"
     assert set(catalogue.TYPES) | {catalogue.TEST_TYPE} == set(webhooks)
     for code, event_type in catalogue.TYPES.items():
         post = webhooks[code]["post"]
