@@ -303,6 +303,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The event catalogue (events.schema): one webhook per event type, under x-webhooks while the document
+    # is OpenAPI 3.0, each body a component schema of its own (Event_ticket_approved, ...).
+    "WEBHOOKS": "events.schema.WEBHOOKS",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "events.schema.postprocess_webhooks"],
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "TicketTypeEnum": "tickets.models.Ticket.Type",

@@ -87,21 +87,37 @@ def types_for(kind: str, from_status: str, to_status: str) -> list[str]:
     return types
 
 
+# Timeline kinds that write events but are no transition of the machine, with the moves they record: the
+# claim itself (it starts the ticket: from nothing), the system's confirmation of receipt (the
+# confirm_receipt move, made when the deadline passed) and a refund the gateway refused (no move: the ticket
+# waits for finance again). The state graph lists them beside the machine's own.
+OTHER_MOVES = {
+    EventKind.SUBMIT: [(None, Ticket.Status.PENDING_REVIEW)],
+    EventKind.AUTO_CONFIRM_RECEIPT: [(Ticket.Status.AWAITING_EXCHANGE, Ticket.Status.COMPLETED)],
+    EventKind.REFUND_FAILED: [(Ticket.Status.AWAITING_REFUND, Ticket.Status.AWAITING_REFUND)],
+}
+
+
 def final_states() -> list[str]:
     return [str(status) for status in Ticket.FINAL]
 
 
 def state_graph() -> dict:
-    """The ticket's states and every move between them, read off the state machine itself (django-fsm),
-    with the final states and which event types each move writes."""
+    """The ticket's states and every move between them, read off the state machine itself (django-fsm), and
+    the moves timeline rows record without a transition of their own (OTHER_MOVES), with the final states
+    and which event types each move writes."""
     field = Ticket._meta.get_field("status")
     moves = []
     for transition in field.get_all_transitions(Ticket):
         targets = _targets(transition)
         for target in targets:
-            moves.append({"transition": transition.name, "from": transition.source, "to": target,
+            moves.append({"transition": transition.name, "from": str(transition.source), "to": str(target),
                           "events": types_for(transition.name, transition.source, target)})
-    moves.sort(key=lambda move: (move["from"], move["transition"], move["to"]))
+    for kind, pairs in OTHER_MOVES.items():
+        for source, target in pairs:
+            moves.append({"transition": str(kind), "from": str(source) if source else None, "to": str(target),
+                          "events": types_for(kind, source or "", target)})
+    moves.sort(key=lambda move: (move["from"] or "", move["transition"], move["to"]))
     return {
         "states": [{"code": code, "final": code in final_states()} for code, _label in Ticket.Status.choices],
         "initial": Ticket.Status.PENDING_REVIEW.value,
