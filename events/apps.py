@@ -8,6 +8,7 @@ class EventsConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
+        from events import screens
         from events.outbox import record_timeline_event
         from tickets.models import EventKind
         from tickets.services import subscribe
@@ -15,3 +16,4 @@ class EventsConfig(AppConfig):
         # Every kind: the catalogue decides which rows write events (notes and the like write none).
         for kind in EventKind:
             subscribe(kind, record_timeline_event)
+        screens.register()  # a disabled endpoint on the administrators' home (access.home's notices)
