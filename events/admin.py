@@ -18,7 +18,9 @@ from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -42,15 +44,19 @@ def _refuse(form, exc: DomainError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
 
 
+def _minute(moment) -> str:
+    return date_format(timezone.localtime(moment), "Y-m-d H:i")
+
+
 def endpoint_state(endpoint: Endpoint) -> str:
     """Delivering, failing since when, disabled by the system (since when, why), or paused by a person."""
     if endpoint.disabled_at:
-        return gettext("disabled since %(when)s: %(why)s") % {"when": short_time(endpoint.disabled_at),
+        return gettext("disabled since %(when)s: %(why)s") % {"when": _minute(endpoint.disabled_at),
                                                               "why": endpoint.disabled_reason}
     if not endpoint.active:
         return gettext("not active")
     if endpoint.failing_since:
-        return gettext("failing since %(when)s") % {"when": short_time(endpoint.failing_since)}
+        return gettext("failing since %(when)s") % {"when": _minute(endpoint.failing_since)}
     return gettext("delivering")
 
 
@@ -146,8 +152,8 @@ class EndpointAdmin(admin.ModelAdmin):
                 "has_view_permission": True, **extra}
 
     @staticmethod
-    def _adminform(form, fields):
-        return helpers.AdminForm(form, [(None, {"fields": fields})], {})
+    def _adminform(form, fields, name=None):
+        return helpers.AdminForm(form, [(name, {"fields": fields})], {})
 
     def add_view(self, request, form_url="", extra_context=None):
         """The new endpoint and, in the answer itself, its secret (once)."""
@@ -207,7 +213,7 @@ class EndpointAdmin(admin.ModelAdmin):
                               and endpoint.previous_secret_expires_at > clock.now())
         return TemplateResponse(request, "admin/events/endpoint/endpoint.html", self._context(
             request, title=endpoint.url, original=endpoint, form=form, can_change=can_change,
-            adminform=self._adminform(form, ["url", "description", "event_types", "active"]),
+            adminform=self._adminform(form, ["url", "description", "event_types", "active"], gettext("Settings")),
             state=endpoint_state(endpoint), masked_secret=MASKED_SECRET,
             previous_until=endpoint.previous_secret_expires_at if now_valid_previous else None,
             can_test=self.has_test_permission(request), can_resend=self.has_resend_permission(request),

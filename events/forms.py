@@ -2,9 +2,11 @@
 refused, naming the field) by the services, which the admin calls with the cleaned data."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from events import catalogue
+from events.transport import AddressRefused, check_url
 from orders.models import Shop
 
 
@@ -25,6 +27,16 @@ class EndpointForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["event_types"].choices = type_choices()  # in the reader's language, read now
+
+    def clean_url(self):
+        """The check the service makes (and makes again when it registers), here too so that a refused URL
+        is said beside the other fields' errors at once."""
+        url = self.cleaned_data["url"].strip()
+        try:
+            check_url(url)
+        except AddressRefused as exc:
+            raise ValidationError(str(exc), code="address_refused") from None
+        return url
 
 
 class AddEndpointForm(EndpointForm):
