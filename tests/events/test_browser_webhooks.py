@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+from aftersales import clock
 from events.delivery import disable
-from events.models import Attempt, Endpoint
+from events.models import Attempt, Delivery, Endpoint, Event
 from tests.edges.test_admin_browser import browser, chinese, login, shot  # noqa: F401 (browser: a fixture)
 from tests.events.receiver import Receiver
 from tests.factories import ShopFactory, UserFactory
@@ -48,6 +49,21 @@ def test_an_administrator_adds_an_endpoint_tests_it_and_sees_it_disabled_on_home
         shot(page, "webhooks-endpoint-after-test-event")
         assert len(receiver.received) == 1
         assert Attempt.objects.get().ok
+
+    event = Event.objects.create(type="ticket.approved", shop=shop, ticket_no="RT20261205001", position=1,
+                                 occurred_at=clock.now(), sequenced_at=clock.now())
+    Delivery.objects.create(endpoint=endpoint, event=event, position=1, status="failed", attempts=9,
+                            last_error="HTTP 503", created_at=clock.now())
+    page.goto(f"{live_server.url}/admin/events/delivery/")
+    page.check("input[name=_selected_action]")
+    page.select_option("select[name=action]", "resend_selected")
+    page.click("button[name=index]")
+    expect(page.locator("#confirm-resend")).to_contain_text("RT20261205001")
+    shot(page, "webhooks-resend-selected-confirm")
+    page.click("#resend-form [type=submit]")
+    expect(page.locator(".messagelist")).to_contain_text("1 delivery queued again.")
+    shot(page, "webhooks-deliveries")
+    assert Delivery.objects.get().status == "pending"
 
     endpoint.refresh_from_db()
     endpoint.failing_since = dt.datetime(2026, 12, 3, 2, 0, tzinfo=dt.UTC)
