@@ -60,8 +60,10 @@ class BackOfficeSite(admin.AdminSite):
         return user.is_active and (user.is_staff or is_staff_member(user)) and two_factor.satisfied(request)
 
     def index(self, request, extra_context=None):
-        """The home leads with the queues of the user's roles and their counts (access.home)."""
-        return super().index(request, {"home_queues": home.queues_for(request), **(extra_context or {})})
+        """The home leads with what needs acting on, then the queues of the user's roles and their counts
+        (access.home)."""
+        return super().index(request, {"home_notices": home.notices_for(request),
+                                       "home_queues": home.queues_for(request), **(extra_context or {})})
 
     def login(self, request, extra_context=None):
         """Django's admin login; once it succeeds, the account's language becomes the browser's (a choice made

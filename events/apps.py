@@ -9,6 +9,7 @@ class EventsConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from aftersales import metrics
+        from events import screens
         from events.metrics import WebhookFigures
         from events.outbox import record_timeline_event
         from tickets.models import EventKind
@@ -18,3 +19,4 @@ class EventsConfig(AppConfig):
         for kind in EventKind:
             subscribe(kind, record_timeline_event)
         metrics.register(WebhookFigures())
+        screens.register()  # a disabled endpoint on the administrators' home (access.home's notices)
