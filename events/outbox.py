@@ -32,6 +32,8 @@ from aftersales import clock
 from events import catalogue
 from events.models import Delivery, Endpoint, Event
 from events.shapes import BuyerTicket
+from policies import services as policies
+from tickets.due import DueKind
 from tickets.models import Ticket, TicketLine, TimelineEvent
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,6 @@ def _buyer_view(ticket_id: int) -> Ticket:
 
 def _facts(kind: str, row: TimelineEvent, ticket: Ticket) -> dict:
     """What an event says beside the ticket (events.shapes describes each)."""
-    from policies import services as policies
-
     if kind == "ticket.approved":
         goods_back = ticket.goods_come_back and not ticket.is_compensation
         return {"settlement": _settlement(row, ticket),
@@ -122,8 +122,6 @@ def record_deadline_warnings(*, now: datetime, within: timedelta) -> int:
     """``deadline.warning`` for each ticket whose buyer must act (send the goods back, confirm receipt)
     within ``within``: one per ticket, deadline and due time, however often this runs. Returns how many
     were written."""
-    from tickets.due import DueKind
-
     due = (Ticket.objects.filter(next_deadline_kind__in=[DueKind.RETURN, DueKind.CONFIRM],
                                  next_deadline_at__gt=now, next_deadline_at__lte=now + within)
            .exclude(status__in=Ticket.FINAL).values_list("pk", "next_deadline_kind", "next_deadline_at"))
@@ -188,6 +186,7 @@ def _fan_out(numbered, *, now: datetime) -> set[int]:
 
 def wake_on_commit() -> None:
     """After this transaction commits: sequence what it wrote and start its deliveries (events.tasks)."""
+    # Imported here, not at the top: events.tasks imports this module.
     from events import tasks
 
     transaction.on_commit(tasks.wake)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from aftersales import clock
 from aftersales.errors import FieldInvalid, NotFound
 from events import catalogue, signing, tasks
-from events.delivery import _attempt
+from events.delivery import _attempt, signing_secrets
 from events.models import Delivery, Endpoint, Event
 from events.transport import AddressRefused, Answer, Sender, check_url
 
@@ -89,8 +89,6 @@ def send_test_event(*, endpoint_id: int, actor) -> Answer:
                        "shop": endpoint.shop.code, "occurred_at": now.isoformat(),
                        "data": {"message": "A test event from the after-sales back office."}},
                       separators=(",", ":")).encode()
-    from events.delivery import signing_secrets
-
     headers = signing.headers(signing_secrets(endpoint, now=now), msg_id=msg_id, timestamp=int(now.timestamp()),
                               body=body)
     with Sender(endpoint.url) as sender:
@@ -128,7 +126,7 @@ def resend_from(*, endpoint_id: int, position: int) -> int:
         Delivery.objects.bulk_create(
             [Delivery(endpoint=endpoint, event_id=pk, position=pos, ticket_id=ticket_id, next_attempt_at=now,
                       created_at=now) for pk, pos, ticket_id in rows], ignore_conflicts=True, batch_size=1000)
-        Delivery.objects.filter(endpoint=endpoint, position__gte=position).update(
+        Delivery.objects.filter(endpoint=endpoint, event_id__in=events.values("pk")).update(
             status=Delivery.Status.PENDING, next_attempt_at=now, first_attempt_at=None)
         transaction.on_commit(lambda: tasks.start(endpoint.pk))
     return len(rows)
