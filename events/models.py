@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aftersales.history import RefuseTruncate, append_only
 
@@ -95,7 +96,7 @@ class Delivery(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
-        DELIVERED = "delivered", _("delivered")
+        DELIVERED = "delivered", pgettext_lazy("webhook", "delivered")
         FAILED = "failed", _("failed")
 
     endpoint = models.ForeignKey(Endpoint, verbose_name=_("endpoint"), on_delete=models.PROTECT,
@@ -108,7 +109,7 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(pgettext_lazy("webhook", "delivered at"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"))
 
@@ -139,7 +140,7 @@ class Attempt(models.Model):
     at = models.DateTimeField(_("at"))
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     latency_ms = models.PositiveIntegerField(_("latency (ms)"), null=True, blank=True)
-    ok = models.BooleanField(_("delivered"), default=False)
+    ok = models.BooleanField(pgettext_lazy("webhook", "delivered"), default=False)
     error = models.CharField(_("error"), max_length=500, blank=True)
     response_excerpt = models.CharField(_("response"), max_length=1000, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("sent by"), on_delete=models.PROTECT,

@@ -21,7 +21,7 @@ from tests.factories import UserFactory, make_order, submit
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES"
-PARTS = ["aftersales", "access", "orders", "reasons", "policies", "tickets", "refunds", "warehouse", "demo", "config"]
+PARTS = ["aftersales", "access", "orders", "reasons", "policies", "tickets", "refunds", "warehouse", "events", "demo", "config"]
 
 
 def entries(po: Path) -> dict[tuple[str, str], tuple[str, bool]]:

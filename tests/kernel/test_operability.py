@@ -210,7 +210,7 @@ def test_a_connection_opened_during_the_work_takes_its_context():
 
 
 def our_commands() -> dict[str, str]:
-    parts = {"aftersales", "orders", "reasons", "policies", "tickets", "refunds", "warehouse", "demo"}
+    parts = {"aftersales", "orders", "reasons", "policies", "tickets", "refunds", "warehouse", "events", "demo"}
     return {name: app for name, app in get_commands().items() if app in parts}
 
 
