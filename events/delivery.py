@@ -203,10 +203,10 @@ def _record(endpoint: Endpoint, attempts: list[Attempt], outcomes) -> tuple[int,
 def _endpoint_health(endpoint: Endpoint, outcomes) -> bool:
     """Keep the endpoint's failing-since; disable it once every attempt failed for 24 hours. True if disabled."""
     locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
-    last_ok = max((now for _d, answer, now in outcomes if answer.ok), default=None)
     failures = [(now, answer) for _d, answer, now in outcomes if not answer.ok]
-    if last_ok is not None and (not failures or failures[-1][0] <= last_ok):
-        locked.failing_since = None
+    last_ok = max((i for i, (_d, answer, _now) in enumerate(outcomes) if answer.ok), default=None)
+    if last_ok is not None:  # a success ends the failing; it starts again at the first failure after it
+        locked.failing_since = next((now for _d, answer, now in outcomes[last_ok + 1:] if not answer.ok), None)
     elif failures:
         locked.failing_since = locked.failing_since or failures[0][0]
     disabled = False

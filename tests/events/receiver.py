@@ -1,37 +1,128 @@
-"""A real HTTP receiver on 127.0.0.1 for the webhook tests: it keeps what it was sent and answers as told."""
+"""A real HTTP receiver for the webhook tests: a ThreadingHTTPServer on 127.0.0.1 in a thread of the test,
+answering as the test scripts it and keeping every request (headers and body) it got."""
 
+import json
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from standardwebhooks.webhooks import Webhook
 
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer: its status and body, after ``delay`` seconds; ``stream`` bytes announced and written in
+    chunks instead of ``body`` (a huge body the sender must not read whole)."""
+
+    status: int = 200
+    body: bytes = b"ok"
+    delay: float = 0.0
+    headers: tuple = ()
+    stream: int = 0
+
+
+@dataclass
+class Received:
+    headers: dict
+    body: bytes
+    path: str
+    at: float
+    fully_answered: bool | None = None  # whether the whole answer could be written (None: not yet)
+
+    @property
+    def webhook_id(self) -> str:
+        return self.headers["webhook-id"]
+
+    @property
+    def event(self) -> dict:
+        return json.loads(self.body)
+
+    def verify(self, secret: str) -> dict:
+        """The event, if the request verifies with ``secret`` (standardwebhooks raises otherwise)."""
+        return Webhook(secret).verify(self.body, self.headers)
+
+
+@dataclass
 class Receiver:
-    """``with Receiver() as r:`` serves on ``r.url``; ``r.received`` holds (headers, body) of each POST;
-    ``r.status`` is what it answers."""
+    """``answers``: replies used in order, one per request; then ``rule(request)`` if it returns one; then
+    ``default``."""
 
-    def __init__(self, status: int = 200):
-        self.status, self.received = status, []
-        receiver = self
+    answers: list = field(default_factory=list)
+    rule: Callable[[Received], Reply | None] | None = None
+    default: Reply = field(default_factory=Reply)
+    requests: list = field(default_factory=list)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                answer = b'{"ok":true}' if receiver.status < 300 else b"receiver says no"
-                self.send_response(receiver.status)
-                self.send_header("content-length", str(len(answer)))
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/hooks/aftersales"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _take(self, received: Received) -> Reply:
+        with self._lock:
+            self.requests.append(received)
+            if self.answers:
+                return self.answers.pop(0)
+        return (self.rule(received) if self.rule else None) or self.default
+
+    # what the tests read
+
+    def got(self) -> list[Received]:
+        with self._lock:
+            return list(self.requests)
+
+    def ids(self) -> list[str]:
+        return [r.webhook_id for r in self.got()]
+
+    def wait_for(self, count: int, *, seconds: float = 20.0) -> list[Received]:
+        deadline = time.monotonic() + seconds
+        while len(self.got()) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.got()
+
+
+def _handler_for(receiver: Receiver):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps the connection open between POSTs, as most receivers do
+
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            received = Received(headers={k.lower(): v for k, v in self.headers.items()}, body=body, path=self.path,
+                                at=time.time())
+            reply = receiver._take(received)
+            if reply.delay:
+                time.sleep(reply.delay)
+            try:
+                self.send_response(reply.status)
+                for name, value in reply.headers:
+                    self.send_header(name, value)
+                self.send_header("content-length", str(reply.stream or len(reply.body)))
                 self.end_headers()
-                self.wfile.write(answer)
+                if reply.stream:
+                    chunk = b"x" * 65536
+                    for _ in range(reply.stream // len(chunk)):
+                        self.wfile.write(chunk)
+                else:
+                    self.wfile.write(reply.body)
+                self.wfile.flush()
+                received.fully_answered = True
+            except OSError:  # the sender hung up: it waited long enough, or read what it wanted
+                received.fully_answered = False
+                self.close_connection = True
 
-            def log_message(self, *args):
-                pass
+        def log_message(self, *args):
+            pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    return Handler
