@@ -61,11 +61,27 @@ def addresses(host: str, port: int) -> list[str]:
     ips = list(dict.fromkeys(info[4][0] for info in found))
     if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         for ip in ips:
-            if not ipaddress.ip_address(ip.split("%")[0]).is_global:
+            if not _public(ipaddress.ip_address(ip.split("%")[0])):
                 raise AddressRefused(f"The host {host} resolves to {ip}, a private or local address.")
     if not ips:
         raise AddressRefused(f"The host {host} does not resolve.")
     return ips
+
+
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known prefix: the IPv4 address is the last 32 bits
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A global address, and so is any IPv4 address carried inside an IPv6 one (6to4, Teredo, NAT64 and
+    mapped addresses are routed to that IPv4 address: 2002:7f00:1:: reaches 127.0.0.1 through a relay)."""
+    if not ip.is_global:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        inside = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if ip in NAT64:
+            inside.append(ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF))
+        return all(v4.is_global for v4 in inside if v4 is not None)
+    return True
 
 
 class _Pinned:
