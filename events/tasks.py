@@ -102,7 +102,8 @@ def _serve(work: "queue.Queue[int]") -> None:
         endpoint_id = work.get()
         try:
             close_old_connections()
-            deliver_endpoint(endpoint_id)
+            if deliver_endpoint(endpoint_id).more:  # its budget spent with more due: go on after the others
+                work.put(endpoint_id)
         except Exception:
             log.exception("webhook delivery to endpoint %s stopped; the sweep starts it again", endpoint_id)
         finally:

@@ -4,7 +4,8 @@
   link-local, multicast, reserved or unspecified address) unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on (a
   local setup). The connection goes to the address that was checked, never to a second lookup (a DNS answer
   that changes between check and connect cannot send us inside); TLS still verifies the host's name.
-- 5 s to connect and 5 s in all for the answer (WEBHOOK_TIMEOUT_SECONDS); redirects are never followed (a
+- 5 s in all (WEBHOOK_TIMEOUT_SECONDS) from connecting to the end of the answer: a watchdog cuts the
+  connection at the limit, however slowly the receiver drips its answer; redirects are never followed (a
   3xx is a failure); at most WEBHOOK_RESPONSE_EXCERPT bytes of the body are read.
 - A connection is reused for the next POST to the same endpoint while the receiver keeps it open.
 """
@@ -13,6 +14,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -148,28 +150,43 @@ class Sender:
             conn = self._connection()
         except AddressRefused as exc:
             return Answer(None, 0, str(exc), "")
-        deadline = started + settings.WEBHOOK_TIMEOUT_SECONDS
+        # A socket timeout bounds each read, not the answer: a receiver sending a byte now and then would hold
+        # the worker for as long as it likes. At the limit the watchdog cuts the connection, whatever it is doing.
+        expired = threading.Event()
+        watchdog = threading.Timer(settings.WEBHOOK_TIMEOUT_SECONDS, _cut, args=(conn, expired))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             conn.request("POST", self._path, body=body, headers={
                 **headers, "content-type": "application/json", "user-agent": USER_AGENT})
             response = conn.getresponse()
-            if conn.sock is not None:
-                conn.sock.settimeout(max(0.05, deadline - time.monotonic()))
             excerpt = response.read(settings.WEBHOOK_RESPONSE_EXCERPT)
             if not response.isclosed():  # more than we read: the connection cannot carry the next POST
                 self.close()
             status = response.status
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            return Answer(None, _ms(started), _error(exc), "")
-        if response.will_close:
+            return Answer(None, _ms(started), "Timed out." if expired.is_set() else _error(exc), "")
+        finally:
+            watchdog.cancel()
+        if response.will_close or expired.is_set():
             self.close()
         latency = _ms(started)
-        if latency > settings.WEBHOOK_TIMEOUT_SECONDS * 1000:
+        if expired.is_set() or latency > settings.WEBHOOK_TIMEOUT_SECONDS * 1000:
             return Answer(None, latency, "Timed out: the answer took longer than the limit.", "")
         error = "" if 200 <= status < 300 else (
             f"HTTP {status}: redirects are not followed" if 300 <= status < 400 else f"HTTP {status}")
         return Answer(status, latency, error, excerpt.decode("utf-8", "replace"))
+
+
+def _cut(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+    expired.set()
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _ms(started: float) -> int:

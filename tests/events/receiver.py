@@ -14,13 +14,14 @@ from standardwebhooks.webhooks import Webhook
 @dataclass(frozen=True)
 class Reply:
     """One answer: its status and body, after ``delay`` seconds; ``stream`` bytes announced and written in
-    chunks instead of ``body`` (a huge body the sender must not read whole)."""
+    chunks instead of ``body`` (a huge body the sender must not read whole); ``drip``: the body byte by byte."""
 
     status: int = 200
     body: bytes = b"ok"
     delay: float = 0.0
     headers: tuple = ()
     stream: int = 0
+    drip: float = 0.0  # seconds between the body's bytes, written one at a time (a receiver that stalls us)
 
 
 @dataclass
@@ -110,7 +111,12 @@ def _handler_for(receiver: Receiver):
                     self.send_header(name, value)
                 self.send_header("content-length", str(reply.stream or len(reply.body)))
                 self.end_headers()
-                if reply.stream:
+                if reply.drip:
+                    for i in range(len(reply.body)):
+                        self.wfile.write(reply.body[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.drip)
+                elif reply.stream:
                     chunk = b"x" * 65536
                     for _ in range(reply.stream // len(chunk)):
                         self.wfile.write(chunk)

@@ -225,6 +225,24 @@ def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(local_webhooks, 
     assert delivery.next_attempt_at > clock.now()
 
 
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_timeout(local_webhooks, receiver, buyer):
+    """Each byte comes before a read would time out, but the answer as a whole may not take longer."""
+    local_webhooks.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    receiver.answers = [Reply(200, b"k" * 50, drip=0.1)]
+    order = make_order(buyer=buyer)
+    endpoint, _ = services.register_endpoint(shop=order.shop, url=receiver.url)
+    submit(order)
+    sequence()
+
+    started = time.monotonic()
+    assert deliver_endpoint(endpoint.pk).delivered == 0
+
+    assert time.monotonic() - started < 1.5  # not the 5 s the dripping would take
+    [attempt] = Attempt.objects.all()
+    assert (attempt.status_code, attempt.ok) == (None, False) and attempt.error.startswith("Timed out")
+    assert 450 <= attempt.latency_ms < 1500
+
+
 def test_a_refused_connection_is_a_failed_attempt(local_webhooks, buyer):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
