@@ -189,4 +189,8 @@ def wake_on_commit() -> None:
     # Imported here, not at the top: events.tasks imports this module.
     from events import tasks
 
+    # Once per transaction: its one wake-up sequences all its events (a refund paid writes two). A wake-up
+    # registered in a savepoint that rolls back goes with it, and so do the events written inside it.
+    if any(entry[1] is tasks.wake for entry in connection.run_on_commit):
+        return
     transaction.on_commit(tasks.wake)
