@@ -44,8 +44,6 @@ def test_a_hostname_is_judged_by_the_addresses_it_resolves_to(settings):
 
     with pytest.raises(AddressRefused, match="localhost resolves to 127.0.0.1"):
         check_url("http://localhost:8000/hooks")
-    with pytest.raises(AddressRefused, match="does not resolve"):
-        check_url("http://no-such-host.invalid/hooks")
 
 
 def test_https_is_required_when_the_setting_says_so(production):
