@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook
 
+OK = b'{"ok":true}'
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -17,7 +19,7 @@ class Reply:
     chunks instead of ``body`` (a huge body the sender must not read whole); ``drip``: the body byte by byte."""
 
     status: int = 200
-    body: bytes = b"ok"
+    body: bytes = OK
     delay: float = 0.0
     headers: tuple = ()
     stream: int = 0
@@ -48,14 +50,18 @@ class Received:
 @dataclass
 class Receiver:
     """``answers``: replies used in order, one per request; then ``rule(request)`` if it returns one; then
-    ``default``."""
+    ``default`` (``status``: a default of that status, saying no when it is not a 2xx). Serves from the
+    start; ``with Receiver() as r:`` stops it at the end, or the ``receiver`` fixture (tests/events/conftest.py)."""
 
     answers: list = field(default_factory=list)
     rule: Callable[[Received], Reply | None] | None = None
-    default: Reply = field(default_factory=Reply)
+    default: Reply | None = None
     requests: list = field(default_factory=list)
+    status: int = 200
 
     def __post_init__(self):
+        if self.default is None:
+            self.default = Reply(self.status, OK if self.status < 300 else b"receiver says no")
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -71,6 +77,12 @@ class Receiver:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
     def _take(self, received: Received) -> Reply:
         with self._lock:
             self.requests.append(received)
@@ -83,6 +95,11 @@ class Receiver:
     def got(self) -> list[Received]:
         with self._lock:
             return list(self.requests)
+
+    @property
+    def received(self) -> list[tuple[dict, bytes]]:
+        """(headers, body) of each request, in order."""
+        return [(r.headers, r.body) for r in self.got()]
 
     def ids(self) -> list[str]:
         return [r.webhook_id for r in self.got()]
