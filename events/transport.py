@@ -4,9 +4,9 @@
   link-local, multicast, reserved or unspecified address) unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on (a
   local setup). The connection goes to the address that was checked, never to a second lookup (a DNS answer
   that changes between check and connect cannot send us inside); TLS still verifies the host's name.
-- 5 s in all (WEBHOOK_TIMEOUT_SECONDS) from connecting to the end of the answer: a watchdog cuts the
-  connection at the limit, however slowly the receiver drips its answer; redirects are never followed (a
-  3xx is a failure); at most WEBHOOK_RESPONSE_EXCERPT bytes of the body are read.
+- 5 s to connect and 5 s in all for the answer (WEBHOOK_TIMEOUT_SECONDS): a watchdog cuts the connection
+  at the limit, however slowly the receiver drips its answer; redirects are never followed (a 3xx is a
+  failure); at most WEBHOOK_RESPONSE_EXCERPT bytes of the body are read.
 - A connection is reused for the next POST to the same endpoint while the receiver keeps it open.
 """
 
@@ -150,10 +150,19 @@ class Sender:
             conn = self._connection()
         except AddressRefused as exc:
             return Answer(None, 0, str(exc), "")
-        # A socket timeout bounds each read, not the answer: a receiver sending a byte now and then would hold
-        # the worker for as long as it likes. At the limit the watchdog cuts the connection, whatever it is doing.
+        limit = settings.WEBHOOK_TIMEOUT_SECONDS
+        try:
+            if conn.sock is None:
+                conn.connect()  # within the limit (the socket's timeout)
+        except OSError as exc:
+            self.close()
+            return Answer(None, _ms(started), _error(exc), "")
+        # Then the limit for the answer in all. A socket timeout bounds each read, not the answer: a receiver
+        # sending a byte now and then would hold the worker as long as it liked. At the limit the watchdog cuts
+        # the connection, whatever it is doing.
+        asked = time.monotonic()
         expired = threading.Event()
-        watchdog = threading.Timer(settings.WEBHOOK_TIMEOUT_SECONDS, _cut, args=(conn, expired))
+        watchdog = threading.Timer(limit, _cut, args=(conn, expired))
         watchdog.daemon = True
         watchdog.start()
         try:
@@ -172,7 +181,7 @@ class Sender:
         if response.will_close or expired.is_set():
             self.close()
         latency = _ms(started)
-        if expired.is_set() or latency > settings.WEBHOOK_TIMEOUT_SECONDS * 1000:
+        if expired.is_set() or time.monotonic() - asked > limit:
             return Answer(None, latency, "Timed out: the answer took longer than the limit.", "")
         error = "" if 200 <= status < 300 else (
             f"HTTP {status}: redirects are not followed" if 300 <= status < 400 else f"HTTP {status}")
