@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils.translation import gettext
 from rest_framework import serializers
 
@@ -178,6 +178,11 @@ def _attempt(endpoint, delivery, answer: Answer, now: datetime, *, by=None) -> A
 @transaction.atomic
 def _record(endpoint: Endpoint, attempts: list[Attempt], outcomes) -> tuple[int, bool]:
     Attempt.objects.bulk_create(attempts)
+    # The backoff counts the failures of this window (a resend opens a new one and starts again from 5 s),
+    # not every attempt the delivery ever had.
+    in_window = dict(Attempt.objects.filter(
+        delivery__in=[d for d, answer, _now in outcomes if not answer.ok and d.first_attempt_at is not None],
+        at__gte=F("delivery__first_attempt_at")).values("delivery").annotate(n=Count("pk")).values_list("delivery", "n"))
     delivered = 0
     for delivery, answer, now in outcomes:
         delivery.attempts += 1
@@ -188,7 +193,7 @@ def _record(endpoint: Endpoint, attempts: list[Attempt], outcomes) -> tuple[int,
             delivered += 1
             continue
         delivery.last_error = answer.error[:500]
-        next_at = now + retry_delay(delivery.attempts)
+        next_at = now + retry_delay(in_window.get(delivery.pk, 1))
         window_end = delivery.first_attempt_at + RETRY_WINDOW
         if now >= window_end:
             delivery.status, delivery.next_attempt_at = Delivery.Status.FAILED, None

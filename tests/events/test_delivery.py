@@ -202,6 +202,37 @@ def test_one_tickets_failing_event_holds_back_its_later_events_but_not_the_other
     assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.DELIVERED}
 
 
+def test_a_resent_delivery_starts_the_schedule_again(local_webhooks, receiver, buyer):
+    """A fresh window after a resend: its first failure is retried in seconds, not after the 4-hour gaps the
+    delivery had reached before."""
+    receiver.default = Reply(500)
+    order = make_order(buyer=buyer)
+    endpoint, _ = services.register_endpoint(shop=order.shop, url=receiver.url)
+    submit(order)
+    sequence()
+    delivery = Delivery.objects.get()
+    with time_machine.travel(clock.now(), tick=True) as traveller:
+        for _ in range(8):  # the 8th failure waits 4 hours (± jitter) for the next
+            deliver_endpoint(endpoint.pk)
+            delivery.refresh_from_db()
+            traveller.move_to(delivery.next_attempt_at + dt.timedelta(milliseconds=10))
+        deliver_endpoint(endpoint.pk)
+        delivery.refresh_from_db()
+        assert delivery.next_attempt_at - clock.now() > dt.timedelta(hours=2)
+
+        assert services.resend(delivery_ids=[delivery.pk]) == 1
+        deliver_endpoint(endpoint.pk)
+
+        delivery.refresh_from_db()
+        assert delivery.attempts == 10 and delivery.status == Delivery.Status.PENDING
+        assert delivery.next_attempt_at - delivery.first_attempt_at <= 6.25 * SECOND
+        traveller.shift(7 * SECOND)
+        deliver_endpoint(endpoint.pk)  # the second of the new window: 15 s later
+        delivery.refresh_from_db()
+        assert 11 * SECOND <= delivery.next_attempt_at - clock.now() <= 19 * SECOND
+    assert len(receiver.got()) == 11
+
+
 # ------------------------------------------------------------------------------------ what can go wrong
 
 
