@@ -150,7 +150,9 @@ def deliver_endpoint(endpoint_id: int, *, max_batches: int = 50) -> Run:
 
 def _send_batch(endpoint: Endpoint, batch: list[Delivery], sender: Sender) -> tuple[int, bool]:
     """POST each delivery of the batch in order, then record every attempt at once. Returns (delivered,
-    stop): stop when the endpoint was disabled."""
+    stop): stop when the endpoint was disabled, or gave no HTTP answer at all (refused, timed out,
+    unreachable): the rest is not tried against an endpoint that is down, one after another up to the
+    timeout each; it stays due, and the next run (the next event, or the sweep within 10 s) tries again."""
     held_back: set[int] = set()  # tickets whose earlier event failed in this batch: their later ones wait
     attempts, outcomes = [], []
     for delivery in batch:
@@ -165,7 +167,10 @@ def _send_batch(endpoint: Endpoint, batch: list[Delivery], sender: Sender) -> tu
         outcomes.append((delivery, answer, now))
         if not answer.ok and delivery.ticket_id is not None:
             held_back.add(delivery.ticket_id)
-    return _record(endpoint, attempts, outcomes)
+        if answer.status is None:
+            break
+    delivered, disabled = _record(endpoint, attempts, outcomes)
+    return delivered, disabled or any(answer.status is None for _d, answer, _n in outcomes)
 
 
 def _attempt(endpoint, delivery, answer: Answer, now: datetime, *, by=None) -> Attempt:

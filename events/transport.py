@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 USER_AGENT = "aftersales-webhooks/1"
 
@@ -34,6 +35,7 @@ class Answer:
     latency_ms: int
     error: str
     excerpt: str
+    stale: bool = False  # the connection was closed before any answer: a kept-open one may simply have expired
 
     @property
     def ok(self) -> bool:
@@ -45,11 +47,11 @@ def check_url(url: str, *, resolve: bool = True) -> None:
     public addresses only unless allowed). Resolving is what delivery does; registration does it too."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise AddressRefused("Not an http(s) URL.")
+        raise AddressRefused(_("Not an http(s) URL."))
     if parts.scheme != "https" and settings.WEBHOOK_REQUIRE_HTTPS:
-        raise AddressRefused("Only https URLs may receive events.")
+        raise AddressRefused(_("Only https URLs may receive events."))
     if parts.username or parts.password:
-        raise AddressRefused("No user or password in the URL: the signature is how a receiver knows us.")
+        raise AddressRefused(_("No user or password in the URL: the signature is how a receiver knows us."))
     if resolve:
         addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
@@ -59,14 +61,15 @@ def addresses(host: str, port: int) -> list[str]:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise AddressRefused(f"The host {host} does not resolve ({exc}).") from None
+        raise AddressRefused(_("The host %(host)s does not resolve (%(error)s).") % {"host": host, "error": exc}) from None
     ips = list(dict.fromkeys(info[4][0] for info in found))
     if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         for ip in ips:
             if not _public(ipaddress.ip_address(ip.split("%")[0])):
-                raise AddressRefused(f"The host {host} resolves to {ip}, a private or local address.")
+                raise AddressRefused(_("The host %(host)s resolves to %(address)s, a private or local address.") % {
+                    "host": host, "address": ip})
     if not ips:
-        raise AddressRefused(f"The host {host} does not resolve.")
+        raise AddressRefused(_("The host %(host)s does not resolve.") % {"host": host})
     return ips
 
 
@@ -145,6 +148,15 @@ class Sender:
         return self._conn
 
     def post(self, body: bytes, headers: dict[str, str]) -> Answer:
+        """POST once; if a kept-open connection turns out closed by the receiver meanwhile (it may close an idle
+        one at any time), once more on a new connection, as any HTTP client does."""
+        reused = self._conn is not None and self._conn.sock is not None
+        answer = self._post(body, headers)
+        if reused and answer.stale:
+            answer = self._post(body, headers)
+        return answer
+
+    def _post(self, body: bytes, headers: dict[str, str]) -> Answer:
         started = time.monotonic()
         try:
             conn = self._connection()
@@ -175,7 +187,10 @@ class Sender:
             status = response.status
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            return Answer(None, _ms(started), "Timed out." if expired.is_set() else _error(exc), "")
+            if expired.is_set():
+                return Answer(None, _ms(started), "Timed out.", "")
+            stale = isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError)
+            return Answer(None, _ms(started), _error(exc), "", stale=stale)
         finally:
             watchdog.cancel()
         if response.will_close or expired.is_set():

@@ -24,6 +24,7 @@ class Reply:
     headers: tuple = ()
     stream: int = 0
     drip: float = 0.0  # seconds between the body's bytes, written one at a time (a receiver that stalls us)
+    hang_up: bool = False  # close the connection after answering, without saying so (an idle keep-alive expiring)
 
 
 @dataclass
@@ -141,6 +142,7 @@ def _handler_for(receiver: Receiver):
                     self.wfile.write(reply.body)
                 self.wfile.flush()
                 received.fully_answered = True
+                self.close_connection = reply.hang_up
             except OSError:  # the sender hung up: it waited long enough, or read what it wanted
                 received.fully_answered = False
                 self.close_connection = True

@@ -290,6 +290,42 @@ def test_a_refused_connection_is_a_failed_attempt(local_webhooks, buyer):
     assert Delivery.objects.get().status == Delivery.Status.PENDING
 
 
+def test_an_endpoint_that_is_down_gets_one_try_per_run_not_one_per_waiting_event(local_webhooks, buyer):
+    """No answer at all (refused, timed out): the run stops there instead of trying every waiting event up to
+    the timeout each; the others stay due for the next run (the next event, or the sweep)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    order = make_order(buyer=buyer, lines=(("general", "10.00", 1, None),) * 3)
+    endpoint, _ = services.register_endpoint(shop=order.shop, url=f"http://127.0.0.1:{port}/hooks")
+    for line in range(3):
+        submit(order, lines=[(line, 1)])
+    sequence()
+
+    assert deliver_endpoint(endpoint.pk).delivered == 0
+
+    assert Attempt.objects.count() == 1
+    assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [0, 0, 1]
+    assert Delivery.objects.filter(status=Delivery.Status.PENDING).count() == 3
+    assert endpoints_due(now=clock.now()) == [endpoint.pk]
+
+
+def test_a_receiver_closing_a_kept_open_connection_costs_no_failed_attempt(local_webhooks, receiver, buyer):
+    """Receivers may close an idle keep-alive connection whenever they like: the next POST goes again on a new
+    connection, as any HTTP client does, instead of failing once."""
+    receiver.default = Reply(hang_up=True)
+    order = make_order(buyer=buyer, lines=(("general", "10.00", 1, None),) * 3)
+    endpoint, _ = services.register_endpoint(shop=order.shop, url=receiver.url)
+    for line in range(3):
+        submit(order, lines=[(line, 1)])
+    sequence()
+
+    assert deliver_endpoint(endpoint.pk).delivered == 3
+
+    assert list(Attempt.objects.values_list("ok", flat=True)) == [True, True, True]
+    assert len(receiver.got()) == 3
+
+
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(local_webhooks, receiver, buyer):
     receiver.answers = [Reply(302, b"", headers=(("location", receiver.url + "/moved"),)),
                         Reply(307, b"", headers=(("location", "http://10.0.0.1/inside"),))]
