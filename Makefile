@@ -12,7 +12,7 @@ export UV_PYTHON := $(shell command -v $(PYTHON))
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/aftersales)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install lint bench-api bench-admin bench-deadlines bench-refunds chromium
+.PHONY: demo test install lint bench-api bench-admin bench-deadlines bench-refunds bench-webhooks chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -55,3 +55,6 @@ bench-deadlines: install
 
 bench-refunds: install
 	$(VENV)/bin/python bench/refunds.py
+
+bench-webhooks: install
+	$(VENV)/bin/python bench/webhooks.py
