@@ -21,11 +21,12 @@ the two.
 sequenced event is always queued for every endpoint active at that moment.
 """
 
+import copy
 import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from rest_framework import serializers
 
 from aftersales import clock
@@ -50,22 +51,32 @@ def record_timeline_event(row: TimelineEvent) -> list[Event]:
     types = catalogue.types_for(row.transition, row.from_status, row.to_status)
     if not types:
         return []
-    ticket = _buyer_view(row.ticket_id)
+    ticket = _buyer_view(row.ticket)
     shown = dict(BuyerTicket(ticket).data)
-    events = [Event.objects.create(type=kind, shop_id=ticket.shop_id, ticket=ticket, ticket_no=ticket.ticket_no,
-                                   occurred_at=row.at, data={"ticket": shown, **_facts(kind, row, ticket)})
-              for kind in types]
+    events = Event.objects.bulk_create([
+        Event(type=kind, shop_id=ticket.shop_id, ticket_id=ticket.pk, ticket_no=ticket.ticket_no, occurred_at=row.at,
+              data={"ticket": shown, **_facts(kind, row, ticket)}) for kind in types])
     wake_on_commit()
     return events
 
 
-def _buyer_view(ticket_id: int) -> Ticket:
-    """The ticket with what the buyer's view of it reads: five reads (the ticket with its order and reason; its
-    lines with their order lines; its refunds; its shipments each way)."""
-    return (Ticket.objects.select_related("order", "reason")
-            .prefetch_related(Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")),
-                              "refunds", "return_shipments", "outbounds")
-            .get(pk=ticket_id))
+BUYER_VIEW = (Prefetch("lines", queryset=TicketLine.objects.select_related("order_line")), "refunds",
+              "return_shipments", "outbounds")
+
+
+def _buyer_view(ticket: Ticket) -> Ticket:
+    """A copy of the service's ticket (as the service just saved it, under its lock; its order and reason as
+    already loaded) with the relations the buyer's view reads fetched afresh: its lines with their order
+    lines, its refunds, its shipments each way. A copy, so the service's own instance and what it cached
+    stay as they were (a relation read here before a later subscriber adds to it would be stale there)."""
+    view = copy.copy(ticket)  # Model.__getstate__: its own state and fields cache
+    view._prefetched_objects_cache = {}
+    prefetch_related_objects([view], *BUYER_VIEW)
+    return view
+
+
+def _buyer_view_by_id(ticket_id: int) -> Ticket:
+    return Ticket.objects.select_related("order", "reason").prefetch_related(*BUYER_VIEW).get(pk=ticket_id)
 
 
 def _facts(kind: str, row: TimelineEvent, ticket: Ticket) -> dict:
@@ -130,7 +141,7 @@ def record_deadline_warnings(*, now: datetime, within: timedelta) -> int:
         key = f"deadline:{ticket_id}:{deadline}:{due_at.timestamp():.0f}"
         if Event.objects.filter(dedupe_key=key).exists():
             continue
-        ticket = _buyer_view(ticket_id)
+        ticket = _buyer_view_by_id(ticket_id)
         data = {"ticket": dict(BuyerTicket(ticket).data), "deadline": str(deadline), "due_at": _iso(due_at)}
         try:
             with transaction.atomic():
