@@ -10,6 +10,7 @@ never had (it was added later, disabled, or not subscribed to them).
 import json
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -106,7 +107,8 @@ def resend(*, delivery_ids) -> int:
         queued = Delivery.objects.filter(pk__in=list(delivery_ids))
         endpoints = set(queued.values_list("endpoint_id", flat=True))
         count = queued.update(status=Delivery.Status.PENDING, next_attempt_at=now, first_attempt_at=None)
-        transaction.on_commit(lambda: [tasks.start(e) for e in sorted(endpoints)])
+        for endpoint_id in sorted(endpoints):
+            transaction.on_commit(partial(tasks.start, endpoint_id))
     return count
 
 
@@ -128,7 +130,7 @@ def resend_from(*, endpoint_id: int, position: int) -> int:
                       created_at=now) for pk, pos, ticket_id in rows], ignore_conflicts=True, batch_size=1000)
         Delivery.objects.filter(endpoint=endpoint, event_id__in=events.values("pk")).update(
             status=Delivery.Status.PENDING, next_attempt_at=now, first_attempt_at=None)
-        transaction.on_commit(lambda: tasks.start(endpoint.pk))
+        transaction.on_commit(partial(tasks.start, endpoint.pk))
     return len(rows)
 
 
